@@ -1,0 +1,1 @@
+"""Analysis of run folders: statistics (rliable), plots, report."""

@@ -1,0 +1,1 @@
+"""The paper's supervised coordinate-transform tasks (Not-so-Clevr)."""
