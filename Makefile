@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rl-coordconv demo
+	$(VENV)/bin/rl-coordconv extractors
+	$(PY) experiments/bench_coordconv.py --rounds 5
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -1,0 +1,298 @@
+"""Statistics on score arrays: pure functions, arrays in, numbers out.
+
+Everything here follows Agarwal, Schwarzer, Castro, Courville and Bellemare, "Deep Reinforcement
+Learning at the Edge of the Statistical Precipice" (NeurIPS 2021) and uses its library, rliable:
+
+* seeds (runs) are the unit of replication: score arrays are ``(num_runs, num_games)``, one score per
+  run per game, never one per evaluation episode;
+* aggregates are the interquartile mean (IQM), median, mean and optimality gap of human-normalised
+  scores, each with a percentile confidence interval from the *stratified* bootstrap (runs are resampled
+  within each game);
+* the probability of improvement P(X > Y) is the Mann-Whitney U statistic per game, averaged over
+  games (games pair the two algorithms; their runs need not);
+* performance profiles give the fraction of runs scoring above each threshold tau.
+
+rliable resamples with NumPy's *global* random generator. Every function that bootstraps takes a
+``seed``, seeds the global generator with it for the duration of the call and restores the caller's
+state afterwards, so the same inputs always give the same intervals.
+
+A confidence interval from a single run is not defined: where a column (or an algorithm) has fewer
+than two runs, its interval is NaN and callers should say "n/a".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from rliable import metrics
+
+__all__ = [
+    "METRIC_NAMES",
+    "seeded_global_rng",
+    "iqm",
+    "aggregate_metrics",
+    "aggregate_interval_estimates",
+    "column_mean_estimates",
+    "probability_of_improvement",
+    "probability_of_improvement_estimates",
+    "default_taus",
+    "performance_profile_estimates",
+]
+
+#: The aggregate metrics, in the order :func:`aggregate_metrics` returns them.
+METRIC_NAMES: tuple[str, ...] = ("IQM", "Median", "Mean", "Optimality Gap")
+
+
+def _library() -> Any:
+    """Import ``rliable.library`` (which needs the ``arch`` package) with a useful message on failure."""
+    try:
+        from rliable import library
+    except Exception as err:  # arch 7 fails to import under pandas 3; arch 8 drops rliable's random_state
+        raise ImportError(
+            "rliable's bootstrap needs the 'arch' package to import: install 'arch<8' with 'pandas<3' "
+            f"(pip install 'arch<8' 'pandas<3'); the import failed with: {err}"
+        ) from err
+    return library
+
+
+@contextlib.contextmanager
+def seeded_global_rng(seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator (which rliable resamples with) and restore it afterwards.
+
+    :param seed: the seed used inside the ``with`` block
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _check_matrix(scores: np.ndarray, name: str = "scores") -> np.ndarray:
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or scores.shape[0] < 1 or scores.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (num_runs, num_games) with both >= 1; got {scores.shape}")
+    return scores
+
+
+def iqm(scores: np.ndarray) -> float:
+    """Interquartile mean: the mean of the middle 50% of all run x game scores (rliable's ``aggregate_iqm``).
+
+    :param scores: shape ``(num_runs, num_games)``
+    :return: the 25%-trimmed mean over all entries
+    """
+    return float(metrics.aggregate_iqm(_check_matrix(scores)))
+
+
+def aggregate_metrics(scores: np.ndarray) -> np.ndarray:
+    """IQM, median, mean and optimality gap (gamma = 1) of a score matrix.
+
+    Median and mean are taken over the per-game means (rliable's definitions); IQM and optimality gap
+    over all run x game scores.
+
+    :param scores: human-normalised scores, shape ``(num_runs, num_games)``
+    :return: shape ``(4,)`` in the order of :data:`METRIC_NAMES`
+    """
+    scores = _check_matrix(scores)
+    return np.array(
+        [
+            metrics.aggregate_iqm(scores),
+            metrics.aggregate_median(scores),
+            metrics.aggregate_mean(scores),
+            metrics.aggregate_optimality_gap(scores),
+        ],
+        dtype=float,
+    )
+
+
+def aggregate_interval_estimates(
+    score_dict: Mapping[str, np.ndarray],
+    reps: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Aggregate metrics with stratified-bootstrap percentile confidence intervals (rliable).
+
+    :param score_dict: algorithm -> human-normalised scores, shape ``(num_runs, num_games)``
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the intervals
+    :return: ``(points, intervals)``: algorithm -> shape ``(4,)`` (order of :data:`METRIC_NAMES`), and
+        algorithm -> shape ``(2, 4)`` (lower row, upper row); NaN intervals for an algorithm with one run
+    """
+    library = _library()
+    points: dict[str, np.ndarray] = {}
+    intervals: dict[str, np.ndarray] = {}
+    for key, scores in score_dict.items():
+        scores = _check_matrix(scores, f"scores of {key!r}")
+        points[key] = aggregate_metrics(scores)
+        if scores.shape[0] < 2:
+            intervals[key] = np.full((2, len(METRIC_NAMES)), np.nan)
+            continue
+        with seeded_global_rng(seed):
+            _, ci = library.get_interval_estimates(
+                {key: scores}, aggregate_metrics, reps=reps, confidence_interval_size=confidence
+            )
+        intervals[key] = np.asarray(ci[key], dtype=float)
+    return points, intervals
+
+
+def _column_means(values: np.ndarray) -> np.ndarray:
+    return np.mean(values, axis=0)
+
+
+def column_mean_estimates(
+    values: np.ndarray,
+    reps: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over runs of each column, with a bootstrap-over-runs percentile interval per column.
+
+    Used for per-game final scores (columns are games) and learning curves (columns are points in
+    agent steps). NaN marks a missing value: each column uses its finite entries only, so columns may
+    hold different numbers of runs. Columns with the same number of runs are bootstrapped together with
+    rliable's stratified bootstrap, which resamples runs within each column independently.
+
+    :param values: shape ``(num_runs, num_columns)``, NaN where a run has no value
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the intervals
+    :return: ``(means, intervals, counts)``: shape ``(num_columns,)`` (NaN for an empty column),
+        shape ``(2, num_columns)`` (NaN where a column has fewer than two runs), and the number of runs
+        behind each column, shape ``(num_columns,)``
+    """
+    values = _check_matrix(values, "values")
+    finite = np.isfinite(values)
+    counts = finite.sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.where(counts > 0, np.nanmean(np.where(finite, values, np.nan), axis=0), np.nan)
+    intervals = np.full((2, values.shape[1]), np.nan)
+    groups = sorted({int(c) for c in counts if c >= 2})
+    if groups:
+        library = _library()
+    for count in groups:
+        cols = np.flatnonzero(counts == count)
+        block = np.stack([values[finite[:, c], c] for c in cols], axis=1)  # (count, len(cols))
+        with seeded_global_rng(seed):
+            _, ci = library.get_interval_estimates(
+                {"x": block}, _column_means, reps=reps, confidence_interval_size=confidence
+            )
+        intervals[:, cols] = np.asarray(ci["x"], dtype=float).reshape(2, len(cols))
+    return means, intervals, counts
+
+
+def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray) -> float:
+    """P(X > Y): per game, the Mann-Whitney U of X's runs against Y's runs divided by the number of pairs
+    (ties count one half), averaged over games (rliable's ``probability_of_improvement``).
+
+    :param scores_x: shape ``(num_runs_x, num_games)``
+    :param scores_y: shape ``(num_runs_y, num_games)``, the same games in the same column order
+    :return: a probability in [0, 1]; 0.5 means no difference
+    """
+    scores_x = _check_matrix(scores_x, "scores_x")
+    scores_y = _check_matrix(scores_y, "scores_y")
+    if scores_x.shape[1] != scores_y.shape[1]:
+        raise ValueError(
+            "scores_x and scores_y must hold the same games; "
+            f"got {scores_x.shape[1]} and {scores_y.shape[1]} columns"
+        )
+    return float(metrics.probability_of_improvement(scores_x, scores_y))
+
+
+def probability_of_improvement_estimates(
+    scores_x: np.ndarray,
+    scores_y: np.ndarray,
+    reps: int = 2_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, np.ndarray]:
+    """P(X > Y) with a stratified independent bootstrap interval (rliable; X's and Y's runs resampled apart).
+
+    :param scores_x: shape ``(num_runs_x, num_games)``
+    :param scores_y: shape ``(num_runs_y, num_games)``, the same games in the same column order
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the interval
+    :return: ``(point, interval)`` with interval shape ``(2,)``; NaN when either side has one run
+    """
+    point = probability_of_improvement(scores_x, scores_y)
+    scores_x = np.asarray(scores_x, dtype=float)
+    scores_y = np.asarray(scores_y, dtype=float)
+    if min(scores_x.shape[0], scores_y.shape[0]) < 2:
+        return point, np.full(2, np.nan)
+    library = _library()
+    with seeded_global_rng(seed):
+        _, ci = library.get_interval_estimates(
+            {"x,y": [scores_x, scores_y]},
+            metrics.probability_of_improvement,
+            reps=reps,
+            confidence_interval_size=confidence,
+        )
+    return point, np.asarray(ci["x,y"], dtype=float).reshape(2)
+
+
+def _score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:
+    """Fraction of all run x game scores above each tau: rliable's ``score_distributions``, vectorised."""
+    return np.mean(np.asarray(scores).reshape(1, -1) > np.asarray(taus).reshape(-1, 1), axis=1)
+
+
+def default_taus(score_dict: Mapping[str, np.ndarray], num: int = 101) -> np.ndarray:
+    """Thresholds for performance profiles: from min(0, lowest score) to max(1, highest score).
+
+    :param score_dict: algorithm -> scores, shape ``(num_runs, num_games)``
+    :param num: number of thresholds
+    :return: shape ``(num,)``
+    """
+    flat = np.concatenate([np.asarray(s, dtype=float).ravel() for s in score_dict.values()] or [np.zeros(1)])
+    flat = flat[np.isfinite(flat)]
+    low = min(0.0, float(flat.min())) if flat.size else 0.0
+    high = max(1.0, float(flat.max())) if flat.size else 1.0
+    return np.linspace(low, high, num)
+
+
+def performance_profile_estimates(
+    score_dict: Mapping[str, np.ndarray],
+    taus: Sequence[float] | np.ndarray,
+    reps: int = 2_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Run-score performance profiles (fraction of run x game scores above each tau) with bootstrap bands.
+
+    :param score_dict: algorithm -> human-normalised scores, shape ``(num_runs, num_games)``
+    :param taus: thresholds, shape ``(num_taus,)``
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the bands
+    :return: ``(profiles, bands)``: algorithm -> shape ``(num_taus,)`` and algorithm -> shape
+        ``(2, num_taus)`` (NaN for an algorithm with one run)
+    """
+    library = _library()
+    taus = np.asarray(taus, dtype=float)
+    profiles: dict[str, np.ndarray] = {}
+    bands: dict[str, np.ndarray] = {}
+    for key, scores in score_dict.items():
+        scores = _check_matrix(scores, f"scores of {key!r}")
+        if scores.shape[0] < 2:
+            profiles[key] = _score_distribution(scores, taus)
+            bands[key] = np.full((2, taus.size), np.nan)
+            continue
+        with seeded_global_rng(seed):
+            prof, ci = library.create_performance_profile(
+                {key: scores},
+                taus,
+                custom_profile_func=_score_distribution,
+                reps=reps,
+                confidence_interval_size=confidence,
+            )
+        profiles[key] = np.asarray(prof[key], dtype=float)
+        bands[key] = np.asarray(ci[key], dtype=float)
+    return profiles, bands
+

@@ -1,0 +1,81 @@
+"""``rl-coordconv analyze DIR``: statistics and figures of a sweep folder, written to ``DIR/report/``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    """Add the ``analyze`` subcommand.
+
+    :param subparsers: the top-level parser's subparsers
+    """
+    parser = subparsers.add_parser(
+        "analyze",
+        help="statistics (rliable) and figures of a sweep folder -> DIR/report/",
+        description=(
+            "Read every run folder under DIR (folders holding config.yaml) and write DIR/report/: learning "
+            "curves, per-game final scores, human-normalised IQM/median/mean/optimality gap with 95% "
+            "stratified-bootstrap CIs, probability of improvement over 'nature' and performance profiles "
+            "(Agarwal et al. 2021), tied together in report.md. Incomplete runs are left out with a warning."
+        ),
+    )
+    parser.add_argument("dir", metavar="DIR", help="the sweep folder (the --out of `rl-coordconv sweep`)")
+    parser.add_argument("--out", metavar="FOLDER", default=None, help="report folder (default: DIR/report)")
+    parser.add_argument(
+        "--score",
+        choices=("auto", "eval", "train"),
+        default="auto",
+        help="the one score per run for aggregates: last evaluation mean (eval), mean of the last N training "
+        "games (train), or eval when every run has an evaluation, else train (auto, the default)",
+    )
+    parser.add_argument(
+        "--last-n", type=int, default=100, metavar="N", help="training games in the final training score (default 100)"
+    )
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="bootstrap resamples for aggregates and final scores; curves, probability of improvement and "
+        "profiles use at most 2000 (default 10000)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument(
+        "--bins", type=int, default=50, metavar="N", help="learning-curve bins over the budget (default 50)"
+    )
+    parser.add_argument(
+        "--include-incomplete",
+        action="store_true",
+        help="use runs without a complete status.json in the statistics too, labelled as incomplete",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse ``args.dir`` and print where the report is.
+
+    :param args: the parsed arguments
+    :return: the exit status (0)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rl_coordconv.analysis.report import analyze
+
+    report = analyze(
+        args.dir,
+        out=args.out,
+        score=args.score,
+        last_n=args.last_n,
+        reps=args.reps,
+        seed=args.seed,
+        bins=args.bins,
+        include_incomplete=args.include_incomplete,
+    )
+    for warning in report.warnings:
+        print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
+    print(f"report: {report.markdown}")
+    return 0
