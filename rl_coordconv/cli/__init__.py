@@ -55,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as err:
         print(f"rl-coordconv {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (`rl-coordconv games | head`): not an error of ours
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(
             f"\nrl-coordconv {args.command}: interrupted; finished work is on disk, "

@@ -1,0 +1,111 @@
+"""Environment backends: who builds the vectorised Atari environment.
+
+A backend turns (game, n_envs, seed, protocol) into an SB3 ``VecEnv`` of channel-first ``uint8``
+observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Only
+``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`) exists today; a faster
+backend on ale-py's C++ ``AtariVectorEnv`` registers itself here with :func:`register_backend`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rl_coordconv.errors import normalize_name, unknown_name
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
+
+    from rl_coordconv.atari.protocols import Protocol
+
+__all__ = ["EnvBackend", "ENV_BACKENDS", "register_backend", "get_backend"]
+
+
+@dataclass(frozen=True)
+class EnvBackend:
+    """A way to build vectorised Atari environments.
+
+    :param name: the name users pass as ``backend``
+    :param module: the module implementing it, imported on first use (keeps ``--help`` fast); it defines
+        ``make(game, n_envs, seed, protocol) -> VecEnv`` and, when it supports exact resume,
+        ``get_state(venv)`` and ``set_state(venv, state)``
+    :param description: one line for listings
+    """
+
+    name: str
+    module: str
+    description: str = ""
+
+    def _impl(self) -> Any:
+        return importlib.import_module(self.module)
+
+    def make(self, game: str, n_envs: int, seed: int, protocol: Protocol) -> VecEnv:
+        """Build the VecEnv (see :func:`rl_coordconv.atari.make_vec_env`).
+
+        :param game: canonical game name
+        :param n_envs: number of environments
+        :param seed: seed of environment 0 (environment i gets ``seed + i``)
+        :param protocol: the protocol's settings
+        :return: the VecEnv
+        """
+        return self._impl().make(game, n_envs, seed, protocol)
+
+    @property
+    def can_snapshot(self) -> bool:
+        """Whether this backend can save and restore its environments' state (exact resume)."""
+        impl = self._impl()
+        return hasattr(impl, "get_state") and hasattr(impl, "set_state")
+
+    def get_state(self, venv: VecEnv) -> Any:
+        """Snapshot ``venv`` (only when :attr:`can_snapshot`).
+
+        :param venv: a VecEnv this backend built
+        :return: a picklable snapshot
+        """
+        return self._impl().get_state(venv)
+
+    def set_state(self, venv: VecEnv, state: Any) -> None:
+        """Restore a snapshot into a VecEnv built the same way (only when :attr:`can_snapshot`).
+
+        :param venv: a fresh VecEnv this backend built with the same arguments
+        :param state: a snapshot from :meth:`get_state`
+        """
+        self._impl().set_state(venv, state)
+
+
+ENV_BACKENDS: dict[str, EnvBackend] = {}
+
+
+def register_backend(backend: EnvBackend) -> EnvBackend:
+    """Add (or replace) an environment backend.
+
+    :param backend: the backend
+    :return: the same backend
+    """
+    ENV_BACKENDS[normalize_name(backend.name)] = backend
+    return backend
+
+
+def get_backend(name: str | EnvBackend) -> EnvBackend:
+    """Look a backend up by name (an :class:`EnvBackend` passes through).
+
+    :param name: the backend's name, e.g. ``"sb3"``
+    :return: the backend
+    :raises UserError: for an unknown name
+    """
+    if isinstance(name, EnvBackend):
+        return name
+    key = normalize_name(str(name))
+    if key not in ENV_BACKENDS:
+        raise unknown_name("environment backend", name, ENV_BACKENDS)
+    return ENV_BACKENDS[key]
+
+
+register_backend(
+    EnvBackend(
+        "sb3",
+        "rl_coordconv.atari.sb3_backend",
+        "Stable-Baselines3 AtariWrapper on ale-py, DummyVecEnv (exact resume supported)",
+    )
+)

@@ -1,0 +1,140 @@
+"""``rl-coordconv train``: train one agent on one Atari game into a run folder (:func:`rl_coordconv.train.train`)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from typing import NoReturn
+
+__all__ = ["add_parser", "run", "one_line_errors"]
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make ``parser`` report a bad command line as one line on stderr (exit status 2), no usage dump.
+
+    :param parser: a subcommand's parser
+    :return: the same parser
+    """
+
+    def error(message: str) -> NoReturn:
+        print(f"{parser.prog}: error: {message} (see {parser.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand.
+
+    :param subparsers: the top-level parser's subparsers
+    """
+    parser = subparsers.add_parser(
+        "train",
+        help="train one agent (algorithm x game x extractor x seed) into a run folder",
+        description="Train one A2C or PPO agent on one Atari game with rl-baselines3-zoo's hyperparameters and "
+        "write its run folder (config.yaml, episodes.csv, evaluations.csv, tb/, model.zip, status.json). "
+        "Scores are whole-game, unclipped Atari scores. Interrupted runs continue with --resume.",
+        epilog="example: rl-coordconv train --algo ppo --game Pong --extractor coordconv --seed 0 "
+        "--timesteps 1000000 --out runs/",
+    )
+    one_line_errors(parser)
+    parser.add_argument("--algo", required=True, metavar="{a2c,ppo}", help="the algorithm")
+    parser.add_argument("--game", required=True, help="Atari game: Pong, pong, ALE/Pong-v5 ... (list: rl-coordconv games)")
+    parser.add_argument(
+        "--extractor", default="coordconv", help="features extractor (list: rl-coordconv extractors); default coordconv"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="root seed; every other seed derives from it (default 0)")
+    parser.add_argument(
+        "--timesteps", type=int, default=1_000_000, help="budget in agent steps, summed over envs (default 1000000)"
+    )
+    parser.add_argument("--out", default="runs", help="parent folder of the run folder (default runs/)")
+    parser.add_argument("--run-dir", default=None, help="exact run folder (default OUT/GAME-ALGO-EXTRACTOR-seedSEED)")
+    parser.add_argument(
+        "--protocol", default="standard", help="standard (zoo/SB3 numbers) or machado (sticky actions); default standard"
+    )
+    parser.add_argument("--n-envs", type=int, default=None, help="parallel environments (default: the preset's)")
+    parser.add_argument("--preset", default=None, help="agent preset: a2c, ppo or a YAML file (default: the algo's)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a preset value, e.g. --set n_steps=64 --set learning_rate=lin_1e-3 (repeatable)",
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    parser.add_argument(
+        "--eval-freq", type=int, default=None, help="agent steps between evaluations (default: a tenth of the run, "
+        "within 50k-250k; 0: at the end only)"
+    )
+    parser.add_argument(
+        "--eval-episodes", type=int, default=10, help="whole games per evaluation (default 10; 0: no evaluation)"
+    )
+    parser.add_argument(
+        "--eval-deterministic", action="store_true", help="evaluate with the most likely action (default: sample)"
+    )
+    parser.add_argument(
+        "--checkpoint-freq", type=int, default=None, help="agent steps between checkpoints (default: a tenth of the "
+        "run, at most 100k; 0: none)"
+    )
+    parser.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints once the run is complete")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: half the CPUs available, 1 to 4)")
+    parser.add_argument("--backend", default="sb3", help="environment backend (default sb3)")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(func=run)
+
+
+def _command(args: argparse.Namespace) -> str:
+    parts = ["rl-coordconv", "train"]
+    for option in ("algo", "game", "extractor", "seed", "timesteps", "out", "run_dir", "protocol", "n_envs", "preset",
+                   "device", "eval_freq", "eval_episodes", "checkpoint_freq", "threads", "backend"):
+        value = getattr(args, option)
+        if value is not None:
+            parts += [f"--{option.replace('_', '-')}", str(value)]
+    for item in args.overrides:
+        parts += ["--set", item]
+    for flag in ("eval_deterministic", "keep_checkpoints"):
+        if getattr(args, flag):
+            parts.append(f"--{flag.replace('_', '-')}")
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, or resume, one run.
+
+    :param args: parsed arguments
+    :return: exit status
+    """
+    from rl_coordconv.agents import parse_overrides
+    from rl_coordconv.train import train
+
+    train(
+        args.algo,
+        args.game,
+        args.extractor,
+        args.seed,
+        args.timesteps,
+        args.out,
+        run_dir=args.run_dir,
+        protocol=args.protocol,
+        n_envs=args.n_envs,
+        preset=args.preset,
+        hyperparameters=parse_overrides(args.overrides),
+        device=args.device,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        eval_deterministic=args.eval_deterministic,
+        checkpoint_freq=args.checkpoint_freq,
+        keep_checkpoints=args.keep_checkpoints,
+        resume=args.resume,
+        progress_bar=not args.no_progress and not args.quiet,
+        threads=args.threads,
+        backend=args.backend,
+        command=_command(args),
+        quiet=args.quiet,
+    )
+    return 0

@@ -1,0 +1,229 @@
+"""Play whole Atari games with a trained policy: the scores a run reports, and an optional GIF.
+
+Each evaluation builds fresh environments. Reusing them is a trap with SB3's ``EpisodicLifeEnv``: its
+``reset()`` after a mid-game stop only plays a no-op, so the next evaluation's first "game" would
+continue the previous one (and ignore its seed). Scores come from the ``Monitor`` under the Atari
+wrappers (``info["episode"]["r"]``): whole games, all lives, unclipped.
+
+Evaluation draws its action samples from a forked torch RNG seeded for that evaluation, so it neither
+depends on nor disturbs the training run's random numbers: a run with evaluations trains exactly like the
+same run without them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rl_coordconv.errors import UserError
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from rl_coordconv.atari import Protocol
+
+__all__ = ["play_games", "record_gif", "evaluate_run"]
+
+#: A GIF keeps at most this many agent steps (about 5 minutes of play at 15 images per second).
+MAX_GIF_FRAMES = 4500
+
+
+def _torch_rng_devices(model: BaseAlgorithm) -> list[int]:
+    device = getattr(model, "device", None)
+    if device is not None and device.type == "cuda":
+        return [device.index or 0]
+    return []
+
+
+def play_games(
+    model: BaseAlgorithm,
+    game: str,
+    n_games: int,
+    *,
+    seed: int,
+    protocol: str | Protocol = "standard",
+    backend: str = "sb3",
+    n_envs: int = 8,
+    deterministic: bool = False,
+) -> list[float]:
+    """Play ``n_games`` whole games and return their unclipped scores.
+
+    Games are spread evenly over ``min(n_envs, n_games)`` fresh environments (SB3's
+    ``evaluate_policy``, which counts only real game ends). Environment ``i`` is seeded ``seed + i`` and
+    the policy's action sampling uses a torch RNG seeded with ``seed``, forked from the global one.
+
+    :param model: a trained SB3 model
+    :param game: any spelling of the game
+    :param n_games: number of whole games (at least 1)
+    :param seed: the evaluation's seed
+    :param protocol: the protocol the model was trained under
+    :param backend: the environment backend
+    :param n_envs: at most this many parallel environments
+    :param deterministic: take the most likely action instead of sampling (rl-baselines3-zoo samples on
+        Atari: ``deterministic_eval = not is_atari``)
+    :return: one whole-game score per game, in the order the games ended
+    """
+    import torch
+    from stable_baselines3.common.evaluation import evaluate_policy
+
+    from rl_coordconv.atari import make_vec_env
+
+    if isinstance(n_games, bool) or not isinstance(n_games, int) or n_games < 1:
+        raise UserError(f"the number of games must be a positive whole number, got {n_games!r}")
+    env = make_vec_env(game, min(n_envs, n_games), seed, protocol, backend=backend)
+    try:
+        with torch.random.fork_rng(devices=_torch_rng_devices(model)):
+            torch.manual_seed(seed)
+            returns, _ = evaluate_policy(
+                model,
+                env,
+                n_eval_episodes=n_games,
+                deterministic=deterministic,
+                return_episode_rewards=True,
+                warn=False,
+            )
+    finally:
+        env.close()
+    return [float(r) for r in returns]
+
+
+def _check_gif_path(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise UserError(f"the recording must be a .gif file, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise UserError(f"cannot write {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    return path
+
+
+def record_gif(
+    model: BaseAlgorithm,
+    game: str,
+    path: str | Path,
+    *,
+    seed: int,
+    protocol: str | Protocol = "standard",
+    backend: str = "sb3",
+    deterministic: bool = False,
+    max_frames: int = MAX_GIF_FRAMES,
+) -> tuple[float, int]:
+    """Play one whole game and save it as an animated GIF (Pillow), one image per agent step.
+
+    :param model: a trained SB3 model
+    :param game: any spelling of the game
+    :param path: the GIF to write
+    :param seed: the game's seed
+    :param protocol: the protocol the model was trained under
+    :param backend: the environment backend (it must render RGB frames)
+    :param deterministic: take the most likely action instead of sampling
+    :param max_frames: keep at most this many images (the game is still played to its end)
+    :return: the game's whole-game score and the number of images written
+    """
+    import torch
+    from PIL import Image
+
+    from rl_coordconv.atari import get_protocol, make_vec_env
+
+    path = _check_gif_path(path)
+    frame_ms = round(1000 * get_protocol(protocol).frame_skip / 60)
+    env = make_vec_env(game, 1, seed, protocol, backend=backend)
+    frames: list[Any] = []
+    score: float | None = None
+    try:
+        with torch.random.fork_rng(devices=_torch_rng_devices(model)):
+            torch.manual_seed(seed)
+            obs = env.reset()
+            while score is None:
+                images = env.get_images()
+                if not images or images[0] is None:
+                    raise UserError(f"the {backend!r} environment backend cannot render frames for a GIF")
+                if len(frames) < max_frames:
+                    frames.append(Image.fromarray(np.asarray(images[0])))
+                action, _ = model.predict(obs, deterministic=deterministic)
+                obs, _, _, infos = env.step(action)
+                if "episode" in infos[0]:
+                    score = float(infos[0]["episode"]["r"])
+    finally:
+        env.close()
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    return score, len(frames)
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    n_games: int = 10,
+    *,
+    seed: int | None = None,
+    deterministic: bool | None = None,
+    gif: str | Path | None = None,
+    device: str = "auto",
+    use_checkpoint: bool = False,
+) -> dict[str, Any]:
+    """Play a run's saved model on fresh games of its own game and protocol.
+
+    :param run_dir: a run folder (``config.yaml`` and ``model.zip``)
+    :param n_games: whole games to play
+    :param seed: the games' seed (default: derived from the run's seeds, so repeating the call repeats
+        the scores, and distinct from the run's own evaluations)
+    :param deterministic: most likely actions instead of samples (default: as the run evaluated)
+    :param gif: also record one more game to this ``.gif`` file
+    :param device: ``auto``, ``cpu`` or ``cuda``
+    :param use_checkpoint: evaluate the newest checkpoint of an unfinished run instead of ``model.zip``
+    :return: ``{"scores": [...], "model": path, "agent_steps": int, "seed": int, "gif": path or None,
+        "gif_score": float or None}``
+    :raises UserError: when the folder is no run folder, or has no model to play
+    """
+    from rl_coordconv import runfolder
+    from rl_coordconv.agents import load_model
+    from rl_coordconv.checkpoints import latest_checkpoint
+
+    run_dir = Path(run_dir)
+    if gif is not None:
+        _check_gif_path(gif)
+    config_path = run_dir / runfolder.CONFIG
+    if not config_path.is_file():
+        raise UserError(f"{str(run_dir)!r} is not a run folder (it has no {runfolder.CONFIG})")
+    config = runfolder.read_yaml(config_path)
+    if not isinstance(config, dict) or not {"algo", "game", "protocol"} <= set(config):
+        raise UserError(f"{str(config_path)!r} is not a run's config (it lacks algo, game or protocol)")
+    if use_checkpoint:
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
+            raise UserError(f"run folder {str(run_dir)!r} has no checkpoint to evaluate")
+        model_path = checkpoint.model_path
+    else:
+        model_path = run_dir / runfolder.MODEL
+        if not model_path.is_file():
+            hint = " (it has a checkpoint: pass --checkpoint to play that)" if latest_checkpoint(run_dir) else ""
+            raise UserError(f"run folder {str(run_dir)!r} has no {runfolder.MODEL}: the run is not complete{hint}")
+    from rl_coordconv.atari import Protocol
+    from rl_coordconv.train import _device
+
+    protocol = Protocol(**config["protocol"]) if isinstance(config["protocol"], dict) else config["protocol"]
+    backend = str(config.get("backend", "sb3"))
+    if seed is None:
+        seed = int(config.get("seeds", {}).get("evaluation", 0)) + 1000 * 1000
+    if deterministic is None:
+        deterministic = bool(config.get("evaluation", {}).get("deterministic", False))
+    model = load_model(str(config["algo"]), model_path, device=_device(device))
+    n_envs = int(config.get("n_envs", 8))
+    scores = play_games(
+        model, config["game"], n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs,
+        deterministic=deterministic,
+    )
+    gif_score = None
+    if gif is not None:
+        gif_score, _ = record_gif(
+            model, config["game"], gif, seed=seed + 999, protocol=protocol, backend=backend,
+            deterministic=deterministic,
+        )
+    return {
+        "scores": scores,
+        "model": model_path,
+        "agent_steps": int(model.num_timesteps),
+        "seed": seed,
+        "gif": Path(gif) if gif is not None else None,
+        "gif_score": gif_score,
+    }
