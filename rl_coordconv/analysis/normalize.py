@@ -17,7 +17,7 @@ from importlib import resources
 
 import numpy as np
 
-from rl_coordconv.errors import normalize_name, unknown_name
+from rl_coordconv.errors import UserError, unknown_name
 
 __all__ = ["reference_scores", "canonical_game", "human_normalize", "human_normalized_score"]
 
@@ -36,18 +36,22 @@ def reference_scores() -> dict[str, tuple[float, float]]:
 
 
 def canonical_game(name: str) -> str | None:
-    """Map a game name as written in a config to the table's canonical name.
+    """Map a game name as written in a config to the reference table's name.
 
-    Accepts ``"Pong"``, ``"pong"``, ``"ALE/Pong-v5"``, ``"PongNoFrameskip-v4"`` and the like.
+    Names resolve as everywhere else in the package (:func:`rl_coordconv.atari.canonical_game`:
+    ``"Pong"``, ``"pong"``, ``"ALE/Pong-v5"``, ``"PongNoFrameskip-v4"``); the table uses the same
+    canonical spelling.
 
     :param name: the game name
-    :return: the canonical name, or None when the game is not in the table
+    :return: the canonical name, or None when the game is unknown or not in the table
     """
-    stem = re.sub(r"^ALE/", "", str(name).strip())
-    stem = re.sub(r"-v\d+$", "", stem)
-    stem = re.sub(r"(NoFrameskip|Deterministic)$", "", stem)
-    folded = {normalize_name(g).replace("_", ""): g for g in reference_scores()}
-    return folded.get(normalize_name(stem).replace("_", ""))
+    from rl_coordconv.atari import canonical_game as resolve
+
+    try:
+        game = resolve(name)
+    except UserError:
+        return None
+    return game if game in reference_scores() else None
 
 
 def human_normalized_score(score: float, game: str) -> float:
