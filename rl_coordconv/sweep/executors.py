@@ -1,0 +1,276 @@
+"""Executors: the swappable part of a sweep that runs cells somewhere.
+
+An :class:`Executor` takes the cells' tasks and a run function, runs up to ``workers`` of them at a
+time, and reports to a :class:`Monitor` as cells start and finish. It never decides what a cell's
+outcome is by itself: that comes from the run folder (:func:`~rl_coordconv.sweep.worker.outcome_of`),
+so a Ray executor (a later issue) keeps the same run folders and resume semantics.
+
+:class:`LocalExecutor` runs each cell in a fresh ``spawn``-ed process on this machine:
+
+- each worker's torch/BLAS threads are bounded (``OMP_NUM_THREADS`` and friends set in the child's
+  environment before it imports torch, then ``torch.set_num_threads``) so N workers do not
+  oversubscribe the cores;
+- workers ignore SIGINT: Ctrl-C reaches the sweep process, which stops the workers with SIGTERM (they
+  unwind and exit without writing ``error.txt``), waits ``grace_seconds``, then kills what is left.
+  The cells' folders stay resumable;
+- a worker whose sweep process disappears (``kill -9``) stops itself, so no orphan keeps writing
+  into a folder that a restarted sweep is resuming;
+- each worker's stdout and stderr go to its log file (``DIR/logs/<run name>.log``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from multiprocessing.connection import wait as wait_for
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from rl_coordconv.errors import unknown_name
+from rl_coordconv.sweep.worker import (
+    CellOutcome,
+    CellTask,
+    RunFn,
+    WorkerStopped,
+    outcome_of,
+    run_task,
+    thread_env,
+)
+
+__all__ = ["Monitor", "Executor", "LocalExecutor", "EXECUTORS", "get_executor", "STOPPED_EXIT"]
+
+#: Exit status of a worker stopped by the sweep (128 + SIGTERM).
+STOPPED_EXIT = 128 + signal.SIGTERM
+
+
+class Monitor(Protocol):
+    """What an executor reports to (the progress display, or a test's recorder)."""
+
+    def started(self, task: CellTask) -> None:
+        """A cell's worker has started.
+
+        :param task: the cell's task
+        """
+
+    def finished(self, outcome: CellOutcome) -> None:
+        """A cell has ended (complete, failed or interrupted).
+
+        :param outcome: how it ended
+        """
+
+    def tick(self) -> None:
+        """Called every poll interval while cells run (refresh a display)."""
+
+
+class Executor(ABC):
+    """Runs the cells of a sweep, up to ``workers`` at a time.
+
+    :param workers: how many cells may run at once
+    """
+
+    #: The name ``--executor`` selects this executor by.
+    name: ClassVar[str] = ""
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = int(workers)
+
+    @abstractmethod
+    def run(self, tasks: Sequence[CellTask], run_fn: RunFn, monitor: Monitor) -> list[CellOutcome]:
+        """Run every task and return how each ended.
+
+        On KeyboardInterrupt (Ctrl-C, or SIGTERM turned into one by the sweep) the executor stops its
+        workers, leaves their run folders resumable, and re-raises.
+
+        :param tasks: the cells to run, in order
+        :param run_fn: runs one cell (must be picklable for executors that use other processes)
+        :param monitor: told when cells start and finish
+        :return: one outcome per task that ended, in the order they ended
+        """
+
+
+# -- the local process pool --------------------------------------------------------------------------
+
+
+def _watch_parent(parent_pid: int, period: float = 1.0) -> None:
+    """Stop this worker (SIGTERM to itself) when the process that started it is gone."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(period)
+            if os.getppid() != parent_pid:
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=loop, name="watch-sweep", daemon=True).start()
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise WorkerStopped(f"stopped by signal {signum}")
+
+
+def _redirect_output(log_path: str) -> None:
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _process_main(task: CellTask, run_fn: RunFn, parent_pid: int) -> None:
+    """Entry point of a local worker process (spawned): run one cell, exit 0 / 1 / STOPPED_EXIT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    _watch_parent(parent_pid)
+    _redirect_output(task.log_path)
+    print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} worker {os.getpid()} starts {task.cell}", flush=True)
+    try:
+        ok = run_task(task, run_fn)
+    except (WorkerStopped, KeyboardInterrupt):
+        print(f"== worker {os.getpid()} stopped by the sweep; {task.cell} is resumable", flush=True)
+        sys.stdout.flush()
+        os._exit(STOPPED_EXIT)
+    print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} worker {os.getpid()} ends {task.cell}: {'ok' if ok else 'failed'}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: skip interpreter teardown (slow with torch loaded; nothing is left to flush).
+    os._exit(0 if ok else 1)
+
+
+@contextmanager
+def _spawn_settings(threads: int) -> Iterator[None]:
+    """Around ``Process.start``: the child's thread-bounding environment, and SIGINT ignored.
+
+    A spawned child inherits both: the environment bounds BLAS/OpenMP before the child imports torch,
+    and an ignored SIGINT stays ignored in the new interpreter, so a Ctrl-C while it starts up does not
+    kill it half-way (the sweep stops it with SIGTERM instead).
+    """
+    saved_env = {name: os.environ.get(name) for name in thread_env(threads)}
+    os.environ.update(thread_env(threads))
+    in_main = threading.current_thread() is threading.main_thread()
+    saved_sigint = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        yield
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, saved_sigint)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class LocalExecutor(Executor):
+    """Run cells in ``workers`` spawned processes on this machine, one fresh process per cell.
+
+    A fresh process per cell costs a few seconds of imports and gives each run a clean interpreter
+    (no memory or thread-pool state carried from one run to the next).
+
+    :param workers: how many cells run at once
+    :param poll_seconds: how often the monitor's ``tick`` is called
+    :param grace_seconds: how long stopped workers get to exit before they are killed
+    :param start_method: ``spawn`` (default) or ``forkserver``; never ``fork`` (torch's threads)
+    """
+
+    name = "local"
+
+    def __init__(
+        self, workers: int, poll_seconds: float = 1.0, grace_seconds: float = 20.0, start_method: str = "spawn"
+    ) -> None:
+        super().__init__(workers)
+        if start_method not in ("spawn", "forkserver"):
+            raise ValueError(f"start_method must be 'spawn' or 'forkserver', got {start_method!r}")
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self.context = mp.get_context(start_method)
+
+    def run(self, tasks: Sequence[CellTask], run_fn: RunFn, monitor: Monitor) -> list[CellOutcome]:
+        pending = deque(tasks)
+        running: dict[int, tuple[mp.process.BaseProcess, CellTask, float]] = {}
+        outcomes: list[CellOutcome] = []
+        try:
+            while pending or running:
+                while pending and len(running) < self.workers:
+                    task = pending.popleft()
+                    proc = self.context.Process(
+                        target=_process_main,
+                        args=(task, run_fn, os.getpid()),
+                        name=f"sweep-worker {task.cell}",
+                    )
+                    with _spawn_settings(task.threads):
+                        proc.start()
+                    running[proc.sentinel] = (proc, task, time.monotonic())
+                    monitor.started(task)
+                for sentinel in wait_for(list(running), timeout=self.poll_seconds):
+                    proc, task, start = running.pop(sentinel)  # type: ignore[arg-type]
+                    proc.join()
+                    outcome = outcome_of(task, proc.exitcode == 0, time.monotonic() - start, exitcode=proc.exitcode)
+                    outcomes.append(outcome)
+                    monitor.finished(outcome)
+                monitor.tick()
+        except BaseException:
+            outcomes.extend(self._stop(running, monitor))
+            raise
+        return outcomes
+
+    def _stop(
+        self, running: dict[int, tuple[mp.process.BaseProcess, CellTask, float]], monitor: Monitor
+    ) -> list[CellOutcome]:
+        """Stop every running worker: SIGTERM, wait ``grace_seconds``, then SIGKILL."""
+        for proc, _, _ in running.values():
+            if proc.is_alive():
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)  # type: ignore[arg-type]
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + self.grace_seconds
+        for proc, _, _ in running.values():
+            proc.join(max(0.0, deadline - time.monotonic()))
+        outcomes = []
+        for proc, task, start in running.values():
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            # 0: finished before the stop arrived; 1: failed by itself (error.txt written); else stopped.
+            stopped = proc.exitcode not in (0, 1)
+            outcome = outcome_of(task, proc.exitcode == 0, time.monotonic() - start, stopped=stopped)
+            outcomes.append(outcome)
+            try:
+                monitor.finished(outcome)
+            except Exception:  # noqa: BLE001 - the display must not block the shutdown
+                pass
+        running.clear()
+        return outcomes
+
+
+#: name -> executor class, for ``--executor``.
+EXECUTORS: dict[str, type[Executor]] = {LocalExecutor.name: LocalExecutor}
+
+
+def get_executor(name: str, workers: int) -> Executor:
+    """Build an executor by name.
+
+    :param name: a key of :data:`EXECUTORS` (``local``; ``ray`` arrives with the cluster issue)
+    :param workers: how many cells may run at once
+    :return: the executor
+    :raises UserError: for an unknown name, with the closest names
+    """
+    key = name.strip().lower()
+    if key not in EXECUTORS:
+        err = unknown_name("executor", name, EXECUTORS)
+        if key == "ray":
+            err.args = (f"{err.args[0]} (a Ray executor is planned but not built yet; use 'local')",)
+        raise err
+    return EXECUTORS[key](workers)

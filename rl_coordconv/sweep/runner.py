@@ -1,0 +1,400 @@
+"""Run a sweep: every cell of a spec into ``DIR/runs/<run name>``, resumable, failures recorded.
+
+The sweep folder::
+
+    DIR/spec.yaml          the spec, copied on the first run; a different spec into DIR is refused
+    DIR/runs/<run name>/   one run folder per cell (rl_coordconv.runfolder)
+    DIR/logs/<run name>.log   each worker's stdout/stderr
+    DIR/.sweep.lock        held while a sweep runs, so two sweeps never write the same folders
+
+Running the same command again continues where it stopped: complete cells are skipped, incomplete
+ones resume from their last checkpoint, failed ones are tried again.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from rl_coordconv.errors import UserError
+from rl_coordconv.runfolder import ERROR, atomic_write_text, is_complete
+from rl_coordconv.sweep.estimate import Estimate, available_cores, estimate_sweep
+from rl_coordconv.sweep.executors import Executor, get_executor
+from rl_coordconv.sweep.progress import format_duration, make_progress
+from rl_coordconv.sweep.spec import Cell, Spec, load_spec, parse_spec
+from rl_coordconv.sweep.worker import CellTask, RunFn
+
+__all__ = [
+    "SPEC_FILE",
+    "RUNS",
+    "LOGS",
+    "SweepResult",
+    "SweepInterrupted",
+    "cell_dirs",
+    "check_out",
+    "prepare_out",
+    "plan_tasks",
+    "threads_per_worker",
+    "dry_run_text",
+    "run_sweep",
+]
+
+SPEC_FILE = "spec.yaml"
+RUNS = "runs"
+LOGS = "logs"
+LOCK = ".sweep.lock"
+
+
+@dataclass
+class SweepResult:
+    """What a sweep did.
+
+    :param spec: the spec
+    :param out: the sweep folder
+    :param complete: cells whose run folder is complete at the end (including skipped ones)
+    :param skipped: cells that were already complete when the sweep started
+    :param failed: failed cell -> its error's first line (the whole error is in its ``error.txt``)
+    :param interrupted: cells stopped by Ctrl-C/SIGTERM (resumable)
+    :param seconds: wall-clock seconds
+    """
+
+    spec: Spec
+    out: Path
+    complete: list[Cell] = field(default_factory=list)
+    skipped: list[Cell] = field(default_factory=list)
+    failed: dict[Cell, str] = field(default_factory=dict)
+    interrupted: list[Cell] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when every cell of the spec is complete."""
+        return len(self.complete) == len(self.spec.cells())
+
+    def run_dir(self, cell: Cell) -> Path:
+        """The run folder of ``cell``.
+
+        :param cell: a cell of the spec
+        :return: ``out/runs/<run name>``
+        """
+        return self.out / RUNS / cell.run_name
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """The sweep was stopped (Ctrl-C or SIGTERM); finished cells are on disk, the rest resumable.
+
+    :param result: what was done before the stop
+    """
+
+    def __init__(self, result: SweepResult) -> None:
+        super().__init__("sweep interrupted")
+        self.result = result
+
+
+def cell_dirs(spec: Spec, out: str | os.PathLike[str]) -> list[tuple[Cell, Path]]:
+    """Every cell of ``spec`` with its run folder under ``out``.
+
+    :param spec: the spec
+    :param out: the sweep folder
+    :return: (cell, run folder) pairs in the spec's cell order
+    """
+    runs = Path(out) / RUNS
+    pairs = [(cell, runs / cell.run_name) for cell in spec.cells()]
+    names = [d.name for _, d in pairs]
+    if len(set(names)) != len(names):  # pragma: no cover - run_name is injective for canonical names
+        raise RuntimeError("two cells map to the same run folder; run_name must name game, algo, extractor, seed")
+    return pairs
+
+
+def prepare_out(spec: Spec, out: str | os.PathLike[str]) -> Path:
+    """Create the sweep folder and copy the spec there, or check that it holds the same spec.
+
+    :param spec: the spec to run
+    :param out: the sweep folder
+    :return: the sweep folder
+    :raises UserError: when ``out`` is a file, a non-empty folder that is not a sweep folder, or a
+        sweep folder of a different spec (compared by resolved content: names canonical, comments and
+        formatting ignored)
+    """
+    out = Path(out)
+    if check_out(spec, out):
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / SPEC_FILE, spec.to_yaml())
+    return out
+
+
+def check_out(spec: Spec, out: str | os.PathLike[str]) -> bool:
+    """Check, without writing anything, that ``out`` can take a sweep of ``spec``.
+
+    :param spec: the spec to run
+    :param out: the sweep folder
+    :return: True when ``out`` already is this spec's sweep folder, False when it is new or empty
+    :raises UserError: when ``out`` is a file, a non-empty folder that is not a sweep folder, or the
+        sweep folder of a different spec
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is a file; give a folder for the sweep")
+    copy = out / SPEC_FILE
+    if copy.is_file():
+        try:
+            existing = parse_spec(copy.read_text(encoding="utf-8"), source=str(copy))
+        except UserError as err:
+            raise UserError(f"{out} holds a spec.yaml that no longer loads ({err}); use a new --out folder") from None
+        if existing.resolved() != spec.resolved():
+            diff = _first_difference(existing.resolved(), spec.resolved())
+            raise UserError(
+                f"{out} is the sweep folder of a different spec ({diff}); "
+                f"use a new --out folder, or run the spec in {copy} to continue that sweep"
+            )
+        return True
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
+        raise UserError(f"--out {str(out)!r} is not empty and holds no {SPEC_FILE}; give a new or empty folder")
+    return False
+
+
+def _first_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
+    for key in old:
+        if old[key] != new.get(key):
+            return f"{key}: {old[key]!r} there, {new.get(key)!r} in this spec"
+    return "their contents differ"  # pragma: no cover
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """Torch/BLAS threads of each worker so that ``workers`` workers do not oversubscribe the cores.
+
+    :param workers: workers running at once
+    :param cores: CPU cores (this machine's when None)
+    :return: ``max(1, cores // workers)``
+    """
+    cores = cores or available_cores()
+    return max(1, cores // max(1, workers))
+
+
+def _train_kwargs(spec: Spec, algo: str, device: str, command: str | None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "timesteps": spec.agent_steps,
+        "protocol": spec.protocol,
+        "device": device,
+        "n_envs": spec.n_envs,
+        "eval_freq": spec.eval_freq,
+        "eval_episodes": spec.eval_episodes,
+        "checkpoint_freq": spec.checkpoint_freq,
+        "command": command,
+        "hyperparameters": dict(spec.hyperparameters.get(algo) or {}) or None,
+    }
+    return {key: value for key, value in kwargs.items() if value is not None}
+
+
+def plan_tasks(
+    spec: Spec,
+    out: str | os.PathLike[str],
+    workers: int,
+    device: str = "auto",
+    command: str | None = None,
+    cores: int | None = None,
+) -> tuple[list[CellTask], list[Cell]]:
+    """Split the cells into those still to run (as tasks) and those already complete.
+
+    :param spec: the spec
+    :param out: the sweep folder
+    :param workers: workers running at once (bounds each worker's threads)
+    :param device: torch device for training
+    :param command: the command line recorded in each run's config
+    :param cores: CPU cores (this machine's when None)
+    :return: (tasks to run in order, cells already complete)
+    """
+    out = Path(out)
+    threads = threads_per_worker(workers, cores)
+    tasks, done = [], []
+    for cell, run_dir in cell_dirs(spec, out):
+        if is_complete(run_dir):
+            done.append(cell)
+            continue
+        tasks.append(
+            CellTask(
+                cell=cell,
+                run_dir=str(run_dir),
+                log_path=str(out / LOGS / f"{run_dir.name}.log"),
+                threads=threads,
+                train_kwargs=_train_kwargs(spec, cell.algo, device, command),
+            )
+        )
+    return tasks, done
+
+
+def dry_run_text(spec: Spec, out: str | os.PathLike[str], workers: int, cores: int | None = None) -> str:
+    """What ``sweep --dry-run`` prints: every cell with its state, and the estimated time.
+
+    :param spec: the spec
+    :param out: the sweep folder (read only; nothing is written)
+    :param workers: workers running at once
+    :param cores: CPU cores (this machine's when None)
+    :return: the listing
+    """
+    check_out(spec, out)
+    pairs = cell_dirs(spec, out)
+    todo = [cell for cell, d in pairs if not is_complete(d)]
+    lines = [
+        f"sweep {spec.name!r}: {len(pairs)} cells = {_count(spec.games, 'game')} x {_count(spec.algos, 'algo')} x "
+        f"{_count(spec.extractors, 'extractor')} x {_count(spec.seeds, 'seed')}, {spec.agent_steps:,} agent steps "
+        f"each ({4 * spec.agent_steps:,} frames), protocol {spec.protocol}",
+        f"run folders: {Path(out) / RUNS}/<run name>",
+        "",
+    ]
+    for i, (_, run_dir) in enumerate(pairs, 1):
+        if is_complete(run_dir):
+            state = "complete (skipped)"
+        elif (run_dir / ERROR).is_file():
+            state = "failed before (will retry)"
+        elif run_dir.exists():
+            state = "incomplete (will resume)"
+        else:
+            state = "to run"
+        lines.append(f"{i:4d}  {run_dir.name:<48s} {state}")
+    est: Estimate = estimate_sweep(todo, spec.agent_steps, workers, cores)
+    rates = ", ".join(f"{algo} {rate:,.0f} agent steps/s per worker" for algo, rate in est.rates.items())
+    lines += [
+        "",
+        f"{len(todo)} of {len(pairs)} cells to run, {est.agent_steps:,} agent steps, "
+        f"{_count(range(workers), 'worker')} x {_count(range(threads_per_worker(workers, est.cores)), 'thread')} "
+        f"on {_count(range(est.cores), 'core')}.",
+        f"ESTIMATED time: about {format_duration(est.seconds)} of training"
+        + (
+            f" (assuming {rates}, from throughput measured on a 2-core CPU; evaluation games are extra)" if todo else ""
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _count(items: Sequence[Any], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While the sweep runs, SIGTERM stops it the way Ctrl-C does (workers stopped, folders resumable)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _sweep_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.sweep.lock`` so that two sweeps never run into the same folder at once."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    path = out / LOCK
+    handle = open(path, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UserError(f"another sweep ({holder}) is running into {out}; wait for it or stop it first") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def run_sweep(
+    spec: Spec | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    workers: int | None = None,
+    executor: str | Executor = "local",
+    run_fn: RunFn | None = None,
+    device: str = "auto",
+    progress: str = "auto",
+    stream: TextIO | None = None,
+    command: str | None = None,
+) -> SweepResult:
+    """Run every cell of a spec that is not complete yet, up to ``workers`` at a time.
+
+    :param spec: a :class:`Spec` or the path of a spec file
+    :param out: the sweep folder (created; the spec is copied there)
+    :param workers: cells run at once; None means as many as there are cores (and cells to run)
+    :param executor: an executor name (``local``) or an :class:`Executor`
+    :param run_fn: runs one cell (default: :func:`rl_coordconv.train.train`); must be importable by the
+        workers (a module-level function of an importable module). The local executor spawns its workers,
+        so a script calling ``run_sweep`` needs the usual ``if __name__ == "__main__":`` guard
+    :param device: torch device for training (``auto``, ``cpu``, ``cuda``)
+    :param progress: ``auto`` (rich on a terminal, plain lines otherwise), ``rich``, ``plain`` or ``quiet``
+    :param stream: where the progress goes (stdout when None)
+    :param command: the command line recorded in each run's config
+    :return: the :class:`SweepResult`; ``result.ok`` says whether every cell is complete
+    :raises UserError: for a bad spec, a bad ``out`` or a different spec already in ``out``
+    :raises SweepInterrupted: on Ctrl-C or SIGTERM, after the workers stopped (folders resumable)
+    """
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    start = time.monotonic()
+    out = prepare_out(spec, out)
+    result = SweepResult(spec=spec, out=out)
+    with _sweep_lock(out):
+        if workers is None:
+            workers = max(1, min(available_cores(), len(spec.cells())))
+        if isinstance(executor, str):
+            executor = get_executor(executor, workers)
+        command = command or " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
+        tasks, done = plan_tasks(spec, out, executor.workers, device=device, command=command)
+        result.skipped = list(done)
+        monitor = make_progress(progress, spec.cells(), done, spec.agent_steps, stream)
+        outcomes = []
+        try:
+            with _sigterm_as_interrupt():
+                if tasks:
+                    from rl_coordconv.sweep.worker import train_cell
+
+                    outcomes = executor.run(tasks, run_fn or train_cell, monitor)
+        except KeyboardInterrupt:
+            monitor.close()
+            _collect(result, spec, out, start)
+            raise SweepInterrupted(result) from None
+        monitor.close()
+        _collect(result, spec, out, start, outcomes)
+    return result
+
+
+def _collect(result: SweepResult, spec: Spec, out: Path, start: float, outcomes: Sequence[Any] = ()) -> None:
+    """Fill ``result`` from the run folders (the truth) and this sweep's outcomes."""
+    result.complete = [cell for cell, d in cell_dirs(spec, out) if is_complete(d)]
+    done = set(result.complete)
+    for cell, run_dir in cell_dirs(spec, out):
+        if cell in done:
+            continue
+        error = run_dir / ERROR
+        if error.is_file():
+            text = error.read_text(encoding="utf-8").strip()
+            result.failed[cell] = text.splitlines()[0] if text else "failed"
+        elif run_dir.exists():
+            result.interrupted.append(cell)
+    result.seconds = time.monotonic() - start

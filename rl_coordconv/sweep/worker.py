@@ -1,0 +1,218 @@
+"""What happens inside a worker: run one cell, record a failure in its run folder, bound the threads.
+
+Every executor (the local process pool now, Ray later) runs a cell through :func:`run_task` and reads
+the result back with :func:`outcome_of`, so the run folders and the resume semantics are the same
+whatever runs them:
+
+- a cell whose run folder is complete (``status.json``) is never started;
+- a cell whose run folder exists but is incomplete is resumed (``train(..., resume=True)``);
+- a cell that raises gets ``error.txt`` (the error and its traceback) in its run folder, and a stale
+  ``error.txt`` is removed when the cell is tried again.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rl_coordconv.runfolder import ERROR, atomic_write_text, is_complete
+from rl_coordconv.sweep.spec import Cell
+
+__all__ = [
+    "CellTask",
+    "CellOutcome",
+    "RunFn",
+    "WorkerStopped",
+    "THREAD_ENV_VARS",
+    "thread_env",
+    "run_task",
+    "train_cell",
+    "outcome_of",
+    "record_failure",
+]
+
+#: Environment variables that bound the BLAS/OpenMP thread pools; set before torch is imported.
+THREAD_ENV_VARS: tuple[str, ...] = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """Everything a worker needs to run one cell (picklable, plain data).
+
+    :param cell: the (game, algo, extractor, seed) to run
+    :param run_dir: the cell's run folder
+    :param log_path: where the worker's stdout and stderr go
+    :param threads: torch/BLAS threads the worker may use
+    :param train_kwargs: keyword arguments for :func:`rl_coordconv.train.train` besides the cell's own
+        (timesteps, protocol, n_envs, preset, eval_freq, ...)
+    """
+
+    cell: Cell
+    run_dir: str
+    log_path: str
+    threads: int = 1
+    train_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """How one cell ended in this sweep.
+
+    :param cell: the cell
+    :param run_dir: its run folder
+    :param status: ``complete``, ``failed`` or ``interrupted`` (stopped by the sweep; resumable)
+    :param message: for a failure, the error's last line
+    :param seconds: wall-clock seconds the worker ran
+    """
+
+    cell: Cell
+    run_dir: Path
+    status: Literal["complete", "failed", "interrupted"]
+    message: str = ""
+    seconds: float = 0.0
+
+
+#: A function that runs one cell to completion (writing its run folder) or raises.
+RunFn = Callable[[CellTask], None]
+
+
+class WorkerStopped(KeyboardInterrupt):
+    """Raised inside a worker when the sweep stops it (SIGTERM): not a failure, the cell stays resumable.
+
+    A KeyboardInterrupt, so that training treats it as an interruption (no ``error.txt``).
+    """
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment variables that bound a worker's BLAS/OpenMP threads.
+
+    :param threads: threads per worker (at least 1)
+    :return: variable -> value
+    """
+    return {name: str(max(1, int(threads))) for name in THREAD_ENV_VARS}
+
+
+def _bound_torch_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        torch.set_num_interop_threads(max(1, int(threads)))
+    except RuntimeError:  # already set, or parallel work has started: the intra-op bound is what matters
+        pass
+
+
+def train_cell(task: CellTask) -> None:
+    """The default run function: one :func:`rl_coordconv.train.train` call for the cell.
+
+    An existing (incomplete) run folder is resumed from its last checkpoint.
+
+    :param task: the cell and the training arguments
+    """
+    from rl_coordconv.train import train
+
+    run_dir = Path(task.run_dir)
+    cell = task.cell
+    kwargs = dict(task.train_kwargs)
+    kwargs.setdefault("threads", task.threads)
+    kwargs.setdefault("progress_bar", False)
+    train(
+        cell.algo,
+        cell.game,
+        cell.extractor,
+        cell.seed,
+        out=str(run_dir.parent),
+        run_dir=run_dir,
+        resume=run_dir.exists(),
+        **kwargs,
+    )
+
+
+def record_failure(run_dir: str | os.PathLike[str], text: str) -> None:
+    """Write a failed cell's ``error.txt`` (atomically).
+
+    :param run_dir: the run folder (created if missing)
+    :param text: the error and its traceback
+    """
+    atomic_write_text(Path(run_dir) / ERROR, text if text.endswith("\n") else text + "\n")
+
+
+def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
+    """Run one cell in this process, recording a failure in its run folder.
+
+    :param task: the cell to run
+    :param run_fn: the run function (default :func:`train_cell`)
+    :return: True when ``run_fn`` returned, False when it raised (and ``error.txt`` was written)
+    :raises WorkerStopped: when the sweep stopped this worker; the run folder is left resumable
+    """
+    run_fn = run_fn or train_cell
+    run_dir = Path(task.run_dir)
+    (run_dir / ERROR).unlink(missing_ok=True)
+    if run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()  # only a stale error.txt was there: start afresh rather than "resume" nothing
+    _bound_torch_threads(task.threads)
+    try:
+        run_fn(task)
+    except (WorkerStopped, KeyboardInterrupt):
+        raise
+    except BaseException as err:  # noqa: BLE001 - any failure of a cell is recorded, the sweep goes on
+        text = f"{task.cell} failed: {type(err).__name__}: {err}\n\n{traceback.format_exc()}"
+        if not (run_dir / ERROR).is_file():  # keep the run's own error.txt if it wrote one
+            record_failure(run_dir, text)
+        return False
+    return True
+
+
+def _first_line(run_dir: Path) -> str:
+    path = run_dir / ERROR
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return text.splitlines()[0] if text else ""
+
+
+def outcome_of(
+    task: CellTask, finished_ok: bool, seconds: float = 0.0, stopped: bool = False, exitcode: int | None = None
+) -> CellOutcome:
+    """Decide how a cell ended from its run folder and how its worker ended.
+
+    :param task: the cell's task
+    :param finished_ok: whether the run function returned without raising
+    :param seconds: how long the worker ran
+    :param stopped: whether the sweep stopped the worker (Ctrl-C, SIGTERM)
+    :param exitcode: the worker process's exit status, when it was a process (negative: killed by a signal)
+    :return: complete when the run folder says so; interrupted when stopped; failed otherwise (with an
+        ``error.txt`` written if the worker could not write one, e.g. when it was killed)
+    """
+    run_dir = Path(task.run_dir)
+    if is_complete(run_dir):
+        return CellOutcome(task.cell, run_dir, "complete", seconds=seconds)
+    if stopped:
+        return CellOutcome(task.cell, run_dir, "interrupted", seconds=seconds)
+    message = _first_line(run_dir)
+    if not message:
+        if finished_ok:
+            message = f"{task.cell} failed: the run returned but its folder has no complete status.json"
+        else:
+            how = (
+                f"was killed by signal {-exitcode}"
+                if exitcode is not None and exitcode < 0
+                else (f"exited with status {exitcode}" if exitcode is not None else "died")
+            )
+            message = (
+                f"{task.cell} failed: its worker process {how} without an error message "
+                f"(killed? out of memory? see {task.log_path})"
+            )
+        record_failure(run_dir, message)
+    return CellOutcome(task.cell, run_dir, "failed", message=message, seconds=seconds)
