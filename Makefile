@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# The main job: experiments/quick.yaml (PPO on Breakout, nature vs coordconv, 2 seeds) through sweep and
+# analyze. Re-running resumes or skips what is done; DEMO_OUT=... puts it elsewhere.
+DEMO_OUT ?= runs/demo
 demo: $(STAMP)
-	$(VENV)/bin/rl-coordconv extractors
-	$(PY) experiments/bench_coordconv.py --rounds 5
+	$(VENV)/bin/rl-coordconv sweep experiments/quick.yaml --out $(DEMO_OUT) --workers 2
+	$(VENV)/bin/rl-coordconv analyze $(DEMO_OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -5,7 +5,7 @@ Top-level names:
 - :class:`AddCoords`, :class:`CoordConv2d` (pure torch, :mod:`rl_coordconv.layers`);
 - :class:`CoordConvNatureCNN`, :func:`policy_kwargs_for`, :func:`register_extractor`
   (SB3 features extractors, :mod:`rl_coordconv.extractors`);
-- :func:`train` (one training run, :mod:`rl_coordconv.train`).
+- :func:`train` (one training run, :mod:`rl_coordconv.training`).
 
 Everything but the layers is imported on first use, so ``import rl_coordconv.layers`` needs torch only.
 """
@@ -30,7 +30,7 @@ _LAZY = {
     "policy_kwargs_for": "rl_coordconv.extractors",
     "register_extractor": "rl_coordconv.extractors",
     "EXTRACTORS": "rl_coordconv.extractors",
-    "train": "rl_coordconv.train",
+    "train": "rl_coordconv.training",
     "UserError": "rl_coordconv.errors",
 }
 

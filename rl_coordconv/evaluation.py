@@ -199,7 +199,7 @@ def evaluate_run(
             hint = " (it has a checkpoint: pass --checkpoint to play that)" if latest_checkpoint(run_dir) else ""
             raise UserError(f"run folder {str(run_dir)!r} has no {runfolder.MODEL}: the run is not complete{hint}")
     from rl_coordconv.atari import Protocol
-    from rl_coordconv.train import _device
+    from rl_coordconv.training import _device
 
     protocol = Protocol(**config["protocol"]) if isinstance(config["protocol"], dict) else config["protocol"]
     backend = str(config.get("backend", "sb3"))

@@ -1,4 +1,4 @@
-"""``rl-coordconv train``: train one agent on one Atari game into a run folder (:func:`rl_coordconv.train.train`)."""
+"""``rl-coordconv train``: train one agent on one Atari game into a run folder (:func:`rl_coordconv.training.train`)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     :return: exit status
     """
     from rl_coordconv.agents import parse_overrides
-    from rl_coordconv.train import train
+    from rl_coordconv.training import train
 
     train(
         args.algo,

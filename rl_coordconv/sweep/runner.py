@@ -341,7 +341,7 @@ def run_sweep(
     :param out: the sweep folder (created; the spec is copied there)
     :param workers: cells run at once; None means as many as there are cores (and cells to run)
     :param executor: an executor name (``local``) or an :class:`Executor`
-    :param run_fn: runs one cell (default: :func:`rl_coordconv.train.train`); must be importable by the
+    :param run_fn: runs one cell (default: :func:`rl_coordconv.training.train`); must be importable by the
         workers (a module-level function of an importable module). The local executor spawns its workers,
         so a script calling ``run_sweep`` needs the usual ``if __name__ == "__main__":`` guard
     :param device: torch device for training (``auto``, ``cpu``, ``cuda``)

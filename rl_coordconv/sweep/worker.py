@@ -53,7 +53,7 @@ class CellTask:
     :param run_dir: the cell's run folder
     :param log_path: where the worker's stdout and stderr go
     :param threads: torch/BLAS threads the worker may use
-    :param train_kwargs: keyword arguments for :func:`rl_coordconv.train.train` besides the cell's own
+    :param train_kwargs: keyword arguments for :func:`rl_coordconv.training.train` besides the cell's own
         (timesteps, protocol, n_envs, preset, eval_freq, ...)
     """
 
@@ -113,13 +113,13 @@ def _bound_torch_threads(threads: int) -> None:
 
 
 def train_cell(task: CellTask) -> None:
-    """The default run function: one :func:`rl_coordconv.train.train` call for the cell.
+    """The default run function: one :func:`rl_coordconv.training.train` call for the cell.
 
     An existing (incomplete) run folder is resumed from its last checkpoint.
 
     :param task: the cell and the training arguments
     """
-    from rl_coordconv.train import train
+    from rl_coordconv.training import train
 
     run_dir = Path(task.run_dir)
     cell = task.cell

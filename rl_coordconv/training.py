@@ -33,7 +33,6 @@ import shlex
 import shutil
 import sys
 import traceback
-import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -600,13 +599,3 @@ def _run(
     score = f"; final evaluation mean return {final_mean:g}" if final_mean is not None else ""
     _say(quiet, f"{path}: complete, {steps} agent steps in {run_callback.wall_seconds():.0f} s{score}")
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``rl_coordconv.train(...)`` call :func:`train` even after ``import rl_coordconv.train``
-    has bound the package attribute ``train`` to this module."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Path:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
