@@ -324,6 +324,9 @@ def _start_sleepy_sweep(tmp_path: Path) -> tuple[subprocess.Popen, list[Path]]:
     proc = subprocess.Popen(
         [sys.executable, "-c", SWEEP_SCRIPT, str(spec_path), str(out)],
         env=env,
+        # A shell's background job (`make test &`) inherits SIGINT ignored, and Python then never installs
+        # its Ctrl-C handler: give the sweep the terminal's default, as a user's Ctrl-C would find it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
