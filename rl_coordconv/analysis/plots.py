@@ -74,7 +74,9 @@ def plot_learning_curves(
     colors = colors or method_colors(list(means))
     for name, mean in means.items():
         x = np.asarray(steps[name], dtype=float)
-        ax.plot(x, mean, color=colors[name], linewidth=2, label=(labels or {}).get(name, name))
+        # markers when there are few points, so a single evaluation still shows
+        marker = "o" if np.count_nonzero(np.isfinite(mean)) <= 12 else None
+        ax.plot(x, mean, color=colors[name], linewidth=2, marker=marker, label=(labels or {}).get(name, name))
         band = np.asarray(intervals[name], dtype=float)
         if np.isfinite(band).any():
             ax.fill_between(x, band[0], band[1], color=colors[name], alpha=0.2, linewidth=0)

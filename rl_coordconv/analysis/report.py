@@ -129,7 +129,7 @@ def analyze(
     reps: int = 10_000,
     seed: int = 0,
     confidence: float = 0.95,
-    bins: int = 50,
+    bins: int = 20,
     include_incomplete: bool = False,
 ) -> Report:
     """Analyse every run folder under ``root`` and write the report.

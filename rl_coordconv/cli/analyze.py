@@ -44,7 +44,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     parser.add_argument(
-        "--bins", type=int, default=50, metavar="N", help="learning-curve bins over the budget (default 50)"
+        "--bins", type=int, default=20, metavar="N", help="learning-curve bins over the budget (default 20)"
     )
     parser.add_argument(
         "--include-incomplete",
