@@ -181,7 +181,7 @@ def test_a_complete_run_is_left_alone(a2c_run: Path, capsys: pytest.CaptureFixtu
         tiny("a2c", "nature", a2c_run, timesteps=900)
 
 
-def test_names_seeds_and_the_callable_module() -> None:
+def test_names_seeds_and_the_package_export() -> None:
     assert run_name("pong", "PPO", "CoordConv", 0) == "Pong-ppo-coordconv-seed0"
     assert run_name("ALE/MsPacman-v5", "a2c", "coordconv-all", 4) == "MsPacman-a2c-coordconv_all-seed4"
     seeds = [derive_seeds(s) for s in range(3)]
