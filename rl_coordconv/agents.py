@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rl_coordconv.errors import UserError, normalize_name, unknown_name
+from rl_coordconv.errors import UserError, check_name, normalize_name
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALGOS",
+    "canonical_algo",
     "OPTIMIZERS",
     "Preset",
     "load_preset",
@@ -42,6 +43,16 @@ __all__ = [
 ]
 
 ALGOS: tuple[str, ...] = ("a2c", "ppo")
+
+
+def canonical_algo(algo: str) -> str:
+    """Resolve an algorithm name (``A2C``, ``ppo``...).
+
+    :param algo: the name as given
+    :return: ``"a2c"`` or ``"ppo"``
+    :raises UserError: for any other name
+    """
+    return check_name("algorithm", algo, ALGOS)
 
 # --- value kinds -------------------------------------------------------------------------------------
 # Each preset key has a kind: a checker that returns the cleaned value or raises ValueError with what it
@@ -356,9 +367,7 @@ def load_preset(
     :raises UserError: unknown algorithm, unreadable or malformed file, unknown key, wrong type, or a
         preset written for another algorithm
     """
-    key = normalize_name(str(algo))
-    if key not in ALGOS:
-        raise unknown_name("algorithm", algo, ALGOS)
+    key = canonical_algo(algo)
     text, source = _read_preset_text(key, preset)
     try:
         data = yaml.safe_load(text)
@@ -462,8 +471,5 @@ def load_model(algo: str, path: str | Path, env: VecEnv | None = None, *, device
     """
     from stable_baselines3 import A2C, PPO
 
-    key = normalize_name(algo)
-    if key not in ALGOS:
-        raise unknown_name("algorithm", algo, ALGOS)
-    cls = {"a2c": A2C, "ppo": PPO}[key]
+    cls = {"a2c": A2C, "ppo": PPO}[canonical_algo(algo)]
     return cls.load(str(path), env=env, device=device, force_reset=False)

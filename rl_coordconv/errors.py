@@ -9,9 +9,9 @@ that library callers can catch the usual exception type.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-__all__ = ["UserError", "unknown_name", "normalize_name"]
+__all__ = ["UserError", "unknown_name", "normalize_name", "check_name"]
 
 
 class UserError(ValueError):
@@ -48,3 +48,21 @@ def unknown_name(kind: str, name: object, choices: Iterable[str]) -> UserError:
     else:
         hint = f"there are {len(choices)} accepted names; list them with the command line's `--help` or `games` command."
     return UserError(f"unknown {kind} {name!r}; {hint}")
+
+
+def check_name(kind: str, name: object, choices: Collection[str]) -> str:
+    """Fold ``name`` (:func:`normalize_name`) and check it is one of ``choices``.
+
+    The one lookup behind every registry of the package (algorithms, protocols, environment
+    backends, extractors, toy tasks): ``PROTOCOLS[check_name("protocol", name, PROTOCOLS)]``.
+
+    :param kind: what the name names, for the message
+    :param name: the name as the user gave it
+    :param choices: the accepted (already folded) names; a dict's keys count
+    :return: the folded name, a member of ``choices``
+    :raises UserError: for any other name, suggesting the closest accepted ones
+    """
+    key = normalize_name(str(name))
+    if key not in choices:
+        raise unknown_name(kind, name, choices)
+    return key

@@ -30,7 +30,7 @@ from stable_baselines3.common.preprocessing import is_image_space_channels_first
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, NatureCNN
 from torch import nn
 
-from rl_coordconv.errors import UserError, normalize_name, unknown_name
+from rl_coordconv.errors import UserError, check_name, normalize_name
 from rl_coordconv.layers import CoordConv2d
 
 __all__ = [
@@ -254,10 +254,7 @@ def get_extractor(name: str) -> ExtractorSpec:
     :return: its spec
     :raises UserError: for an unknown name, with the closest registered names
     """
-    spec = EXTRACTORS.get(normalize_name(str(name)))
-    if spec is None:
-        raise unknown_name("extractor", name, EXTRACTORS)
-    return spec
+    return EXTRACTORS[check_name("extractor", name, EXTRACTORS)]
 
 
 def _accepted_kwargs(cls: type) -> set[str]:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rl_coordconv import runfolder
-from rl_coordconv.errors import UserError, normalize_name, unknown_name
+from rl_coordconv.errors import UserError
 
 if TYPE_CHECKING:
     from stable_baselines3.common.callbacks import BaseCallback
@@ -140,12 +140,9 @@ def default_checkpoint_freq(timesteps: int) -> int:
 
 
 def _algo(algo: str) -> str:
-    from rl_coordconv.agents import ALGOS
+    from rl_coordconv.agents import canonical_algo
 
-    key = normalize_name(str(algo))
-    if key not in ALGOS:
-        raise unknown_name("algorithm", algo, ALGOS)
-    return key
+    return canonical_algo(algo)
 
 
 def _whole(value: Any, name: str, minimum: int) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import re
 from collections.abc import Sequence
 from importlib import resources
 

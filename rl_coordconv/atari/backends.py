@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rl_coordconv.errors import normalize_name, unknown_name
+from rl_coordconv.errors import check_name, normalize_name
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -96,10 +96,7 @@ def get_backend(name: str | EnvBackend) -> EnvBackend:
     """
     if isinstance(name, EnvBackend):
         return name
-    key = normalize_name(str(name))
-    if key not in ENV_BACKENDS:
-        raise unknown_name("environment backend", name, ENV_BACKENDS)
-    return ENV_BACKENDS[key]
+    return ENV_BACKENDS[check_name("environment backend", name, ENV_BACKENDS)]
 
 
 register_backend(

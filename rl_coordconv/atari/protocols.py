@@ -21,7 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rl_coordconv.errors import normalize_name, unknown_name
+from rl_coordconv.errors import check_name
 
 __all__ = ["Protocol", "PROTOCOLS", "get_protocol"]
 
@@ -97,7 +97,4 @@ def get_protocol(protocol: str | Protocol) -> Protocol:
     """
     if isinstance(protocol, Protocol):
         return protocol
-    key = normalize_name(str(protocol))
-    if key not in PROTOCOLS:
-        raise unknown_name("protocol", protocol, PROTOCOLS)
-    return PROTOCOLS[key]
+    return PROTOCOLS[check_name("protocol", protocol, PROTOCOLS)]

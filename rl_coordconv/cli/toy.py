@@ -66,12 +66,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _check_name(kind: str, value: str, choices: tuple[str, ...]) -> str:
-    from rl_coordconv.errors import normalize_name, unknown_name
+    from rl_coordconv.errors import check_name
 
-    folded = normalize_name(value)
-    if folded not in choices:
-        raise unknown_name(kind, value, choices)
-    return folded
+    return check_name(kind, value, choices)
 
 
 def _progress(quiet: bool, prefix: str = "") -> Any:
