@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, ProgressBarCallback
 
-from rl_coordconv.runfolder import PROGRESS, CsvLog, write_json
+from rl_coordconv.runfolder import CsvLog, Progress
 
 __all__ = ["RunState", "EvalSettings", "RunCallback", "RunProgressBar"]
 
@@ -132,15 +132,12 @@ class RunCallback(BaseCallback):
     def write_progress(self) -> None:
         """Rewrite ``progress.json`` (atomically)."""
         self._last_progress = time.monotonic()
-        write_json(
-            self.run_dir / PROGRESS,
-            {
-                "agent_steps": int(self.num_timesteps),
-                "timesteps": int(self.timesteps),
-                "steps_per_second": round(self.steps_per_second(), 1),
-                "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            },
-        )
+        Progress(
+            agent_steps=int(self.num_timesteps),
+            timesteps=int(self.timesteps),
+            steps_per_second=round(self.steps_per_second(), 1),
+            updated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ).write(self.run_dir)
 
     def evaluate(self) -> None:
         """Play the evaluation games now and log them (one ``evaluations.csv`` row)."""

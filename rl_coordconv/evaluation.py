@@ -182,12 +182,7 @@ def evaluate_run(
     run_dir = Path(run_dir)
     if gif is not None:
         _check_gif_path(gif)
-    config_path = run_dir / runfolder.CONFIG
-    if not config_path.is_file():
-        raise UserError(f"{str(run_dir)!r} is not a run folder (it has no {runfolder.CONFIG})")
-    config = runfolder.read_yaml(config_path)
-    if not isinstance(config, dict) or not {"algo", "game", "protocol"} <= set(config):
-        raise UserError(f"{str(config_path)!r} is not a run's config (it lacks algo, game or protocol)")
+    config = runfolder.RunConfig.read(run_dir)
     if use_checkpoint:
         checkpoint = latest_checkpoint(run_dir)
         if checkpoint is None:
@@ -201,22 +196,22 @@ def evaluate_run(
     from rl_coordconv.atari import Protocol
     from rl_coordconv.training import _device
 
-    protocol = Protocol(**config["protocol"]) if isinstance(config["protocol"], dict) else config["protocol"]
-    backend = str(config.get("backend", "sb3"))
+    protocol = Protocol(**config.protocol)
+    backend = config.backend
     if seed is None:
-        seed = int(config.get("seeds", {}).get("evaluation", 0)) + 1000 * 1000
+        seed = int(config.seeds.get("evaluation", 0)) + 1000 * 1000
     if deterministic is None:
-        deterministic = bool(config.get("evaluation", {}).get("deterministic", False))
-    model = load_model(str(config["algo"]), model_path, device=_device(device))
-    n_envs = int(config.get("n_envs", 8))
+        deterministic = config.evaluation.deterministic
+    model = load_model(config.algo, model_path, device=_device(device))
+    n_envs = config.n_envs
     scores = play_games(
-        model, config["game"], n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs,
+        model, config.game, n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs,
         deterministic=deterministic,
     )
     gif_score = None
     if gif is not None:
         gif_score, _ = record_gif(
-            model, config["game"], gif, seed=seed + 999, protocol=protocol, backend=backend,
+            model, config.game, gif, seed=seed + 999, protocol=protocol, backend=backend,
             deterministic=deterministic,
         )
     return {

@@ -30,9 +30,7 @@ import datetime as _dt
 import os
 import platform
 import shlex
-import shutil
 import sys
-import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +39,7 @@ import numpy as np
 
 from rl_coordconv import runfolder
 from rl_coordconv.errors import UserError
+from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
 
 if TYPE_CHECKING:
     from stable_baselines3.common.callbacks import BaseCallback
@@ -55,36 +54,7 @@ __all__ = [
     "IDENTITY_KEYS",
 ]
 
-#: ``config.yaml`` keys that define a run: resuming (or re-running a complete run) with other values is refused.
-IDENTITY_KEYS: tuple[str, ...] = (
-    "algo",
-    "game",
-    "extractor",
-    "extractor_kwargs",
-    "seed",
-    "timesteps",
-    "protocol",
-    "backend",
-    "agent",
-    "evaluation",
-)
-
 DEFAULT_EVAL_EPISODES = 10
-
-
-def run_name(game: str, algo: str, extractor: str, seed: int) -> str:
-    """The run folder's name: game, algorithm, extractor and seed, e.g. ``Pong-ppo-coordconv-seed0``.
-
-    :param game: any spelling of the game
-    :param algo: ``a2c`` or ``ppo``
-    :param extractor: a registered extractor name
-    :param seed: the root seed
-    :return: the name (canonical spellings)
-    """
-    from rl_coordconv.atari import canonical_game
-    from rl_coordconv.extractors import get_extractor
-
-    return f"{canonical_game(game)}-{_algo(algo)}-{get_extractor(extractor).name}-seed{_whole(seed, 'seed', 0)}"
 
 
 def derive_seeds(root: int) -> dict[str, int]:
@@ -198,40 +168,6 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _identity_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    diffs = []
-    for key in IDENTITY_KEYS:
-        a, b = old.get(key), new.get(key)
-        if key == "agent" and isinstance(a, Mapping) and isinstance(b, Mapping):
-            a = {k: v for k, v in a.items() if k != "source"}
-            b = {k: v for k, v in b.items() if k != "source"}
-        if a != b:
-            diffs.append(f"{key} {a!r} on disk vs {b!r} now")
-    return diffs
-
-
-# Files a run writes; a restart from scratch removes exactly these (nothing else the user put there).
-_RUN_FILES = (
-    runfolder.CONFIG,
-    runfolder.EPISODES,
-    runfolder.EVALUATIONS,
-    runfolder.STATUS,
-    runfolder.MODEL,
-    runfolder.ERROR,
-    runfolder.PROGRESS,
-)
-_RUN_DIRS = (runfolder.CHECKPOINTS, runfolder.TENSORBOARD)
-
-
-def _clear_run(path: Path) -> None:
-    if not path.is_dir():
-        return
-    for name in _RUN_FILES:
-        (path / name).unlink(missing_ok=True)
-    for name in _RUN_DIRS:
-        shutil.rmtree(path / name, ignore_errors=True)
-
-
 def _set_threads(threads: int) -> None:
     import torch
 
@@ -338,38 +274,38 @@ def train(
     seeds = derive_seeds(seed)
     path = _run_dir(out, run_dir, name)
 
-    config: dict[str, Any] = {
-        "run": name,
-        "algo": algo,
-        "game": game_name,
-        "extractor": extractor_name,
-        "extractor_kwargs": extractor_kwargs,
-        "seed": seed,
-        "timesteps": timesteps,
-        "protocol": proto.to_dict(),
-        "backend": env_backend.name,
-        "n_envs": agent.n_envs,
-        "agent": {**agent.to_dict(), "source": agent.source},
-        "policy": {
+    config = RunConfig(
+        run=name,
+        algo=algo,
+        game=game_name,
+        extractor=extractor_name,
+        extractor_kwargs=extractor_kwargs,
+        seed=seed,
+        timesteps=timesteps,
+        protocol=proto.to_dict(),
+        backend=env_backend.name,
+        n_envs=agent.n_envs,
+        agent={**agent.to_dict(), "source": agent.source},
+        policy={
             "features_extractor": f"{policy_kwargs['features_extractor_class'].__module__}."
             f"{policy_kwargs['features_extractor_class'].__qualname__}",
             "features_extractor_kwargs": dict(policy_kwargs["features_extractor_kwargs"]),
             "net_arch": list(policy_kwargs["net_arch"]),
         },
-        "evaluation": {
-            "freq": eval_freq,
-            "games": eval_episodes,
-            "deterministic": bool(eval_deterministic),
-            "n_envs": min(agent.n_envs, eval_episodes) if eval_episodes else 0,
-        },
-        "checkpoint_freq": checkpoint_freq,
-        "seeds": seeds,
-        "device": device_name,
-        "threads": threads,
-        "versions": _versions(),
-        "command": command or _python_call(algo, game_name, extractor_name, seed, timesteps),
-        "created": _now(),
-    }
+        evaluation=EvaluationConfig(
+            freq=eval_freq,
+            games=eval_episodes,
+            deterministic=bool(eval_deterministic),
+            n_envs=min(agent.n_envs, eval_episodes) if eval_episodes else 0,
+        ),
+        checkpoint_freq=checkpoint_freq,
+        seeds=seeds,
+        device=device_name,
+        threads=threads,
+        versions=_versions(),
+        command=command or _python_call(algo, game_name, extractor_name, seed, timesteps),
+        created=_now(),
+    )
 
     # 2. Decide what to do with the run folder.
     checkpoint = None
@@ -377,7 +313,8 @@ def train(
         on_disk = _read_config(path)
         if runfolder.is_complete(path):
             _refuse_other_run(path, on_disk, config)
-            _say(quiet, f"{path}: this run is already complete ({_status_line(path)}); nothing to do.")
+            status = RunStatus.read(path)
+            _say(quiet, f"{path}: this run is already complete ({status.summary() if status else '?'}); nothing to do.")
             return path
         if not resume:
             raise UserError(
@@ -391,14 +328,14 @@ def train(
             _refuse_other_run(path, on_disk, config)  # (without a checkpoint there is nothing to continue)
             config = on_disk  # keep the original record (its command, seeds, creation time)
     if checkpoint is None:
-        _clear_run(path)
+        runfolder.clear_run(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise UserError(f"cannot create run folder {str(path)!r}: {err.strerror or err}") from None
-        runfolder.write_yaml(path / runfolder.CONFIG, config)
+        config.write(path)
     else:
-        (path / runfolder.ERROR).unlink(missing_ok=True)
+        ErrorRecord.remove(path)
 
     _set_threads(threads)
     try:
@@ -406,9 +343,7 @@ def train(
     except (KeyboardInterrupt, UserError):
         raise
     except BaseException as err:
-        runfolder.atomic_write_text(
-            path / runfolder.ERROR, f"{type(err).__name__}: {err}\n\n{traceback.format_exc()}"
-        )
+        ErrorRecord.from_exception(err).write(path)
         raise
     return path
 
@@ -418,34 +353,26 @@ def _python_call(algo: str, game: str, extractor: str, seed: int, timesteps: int
     return f"rl_coordconv.train({algo!r}, {game!r}, {extractor!r}, seed={seed}, timesteps={timesteps}) [in: {argv}]"
 
 
-def _read_config(path: Path) -> dict[str, Any] | None:
+def _read_config(path: Path) -> RunConfig | None:
     try:
-        data = runfolder.read_yaml(path / runfolder.CONFIG)
-    except (OSError, ValueError):
+        return RunConfig.read(path)
+    except runfolder.RunFolderError:
         return None
-    return data if isinstance(data, dict) else None
 
 
-def _refuse_other_run(path: Path, on_disk: Mapping[str, Any] | None, config: Mapping[str, Any]) -> None:
+def _refuse_other_run(path: Path, on_disk: RunConfig | None, config: RunConfig) -> None:
     if on_disk is None:
         return
-    diffs = _identity_diff(on_disk, config)
+    diffs = runfolder.identity_diff(on_disk, config)
     if diffs:
         raise UserError(
             f"run folder {str(path)!r} holds a different run ({'; '.join(diffs[:3])}); choose another --out or run_dir"
         )
 
 
-def _status_line(path: Path) -> str:
-    status = runfolder.read_status(path) or {}
-    mean = status.get("final_mean_return")
-    score = f", final evaluation mean {mean:g}" if isinstance(mean, (int, float)) else ""
-    return f"{status.get('agent_steps', '?')} agent steps{score}"
-
-
 def _run(
     path: Path,
-    config: Mapping[str, Any],
+    config: RunConfig,
     agent: Any,
     proto: Any,
     env_backend: Any,
@@ -464,10 +391,10 @@ def _run(
     from rl_coordconv.checkpoints import remove_checkpoints, rng_state, save_checkpoint, set_rng_state
     from rl_coordconv.evaluation import play_games
 
-    algo, game, seeds = config["algo"], config["game"], config["seeds"]
-    timesteps, n_envs = int(config["timesteps"]), int(config["n_envs"])
-    evaluation_cfg = config["evaluation"]
-    checkpoint_freq = int(config["checkpoint_freq"])
+    algo, game, seeds = config.algo, config.game, config.seeds
+    timesteps, n_envs = config.timesteps, config.n_envs
+    evaluation_cfg = config.evaluation
+    checkpoint_freq = config.checkpoint_freq
     tb_dir = str(path / runfolder.TENSORBOARD)
 
     env = make_vec_env(game, n_envs, seeds["training"], proto, backend=env_backend)
@@ -475,20 +402,20 @@ def _run(
         model = build_model(
             agent,
             env,
-            extractor=config["extractor"],
-            extractor_kwargs=config["extractor_kwargs"],
+            extractor=config.extractor,
+            extractor_kwargs=config.extractor_kwargs,
             seed=seeds["training"],
             device=device,
             tensorboard_log=tb_dir,
         )
         state = RunState(
             game_steps=[0] * n_envs,
-            next_eval=(evaluation_cfg["freq"] or None) if evaluation_cfg["games"] else None,
+            next_eval=(evaluation_cfg.freq or None) if evaluation_cfg.games else None,
             next_checkpoint=checkpoint_freq or None,
         )
         sessions = 1
-        _say(quiet, f"{path}: training {algo} {config['extractor']} on {game}, seed {config['seed']}, "
-                    f"{timesteps} agent steps, {n_envs} envs, {config['threads']} torch threads, {device}")
+        _say(quiet, f"{path}: training {algo} {config.extractor} on {game}, seed {config.seed}, "
+                    f"{timesteps} agent steps, {n_envs} envs, {config.threads} torch threads, {device}")
     else:
         model = load_model(algo, checkpoint.model_path, env, device=device)
         model.tensorboard_log = tb_dir
@@ -521,7 +448,7 @@ def _run(
         )
 
     evaluation = None
-    if evaluation_cfg["games"]:
+    if evaluation_cfg.games:
 
         def play(model: Any, n_games: int, seed: int) -> list[float]:
             return play_games(
@@ -531,11 +458,11 @@ def _run(
                 seed=seed,
                 protocol=proto,
                 backend=env_backend.name,
-                n_envs=int(evaluation_cfg["n_envs"]),
-                deterministic=bool(evaluation_cfg["deterministic"]),
+                n_envs=evaluation_cfg.n_envs,
+                deterministic=evaluation_cfg.deterministic,
             )
 
-        evaluation = EvalSettings(int(evaluation_cfg["freq"]), int(evaluation_cfg["games"]), play, seeds["evaluation"])
+        evaluation = EvalSettings(evaluation_cfg.freq, evaluation_cfg.games, play, seeds["evaluation"])
 
     with runfolder.CsvLog(path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes, runfolder.CsvLog(
         path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS
@@ -553,7 +480,7 @@ def _run(
         )
         callbacks: list[BaseCallback] = [run_callback]
         if progress_bar:
-            label = f"{game} {algo} {config['extractor']} seed {config['seed']}"
+            label = f"{game} {algo} {config.extractor} seed {config.seed}"
             callbacks.append(RunProgressBar(label, timesteps))
         if extra_callback is not None:
             callbacks.append(extra_callback)
@@ -564,8 +491,7 @@ def _run(
             tb_log_name=algo.upper(),
             reset_num_timesteps=checkpoint is None,
         )
-        model.save(path / f".{runfolder.MODEL}.tmp.zip")
-        os.replace(path / f".{runfolder.MODEL}.tmp.zip", path / runfolder.MODEL)
+        runfolder.save_model(path, model)
         if evaluation is not None:
             run_callback.evaluate()
             model.logger.dump(model.num_timesteps)
@@ -575,22 +501,19 @@ def _run(
     eval_rows = runfolder.read_rows(path / runfolder.EVALUATIONS)
     final_mean = float(eval_rows[-1]["mean_return"]) if eval_rows else None
     steps = int(model.num_timesteps)
-    runfolder.write_json(
-        path / runfolder.STATUS,
-        {
-            "complete": True,
-            "run": config["run"],
-            "agent_steps": steps,
-            "frames": steps * proto.frame_skip,
-            "timesteps": timesteps,
-            "games": state.games,
-            "evaluations": state.evaluations,
-            "final_mean_return": final_mean,
-            "wall_seconds": round(run_callback.wall_seconds(), 1),
-            "sessions": sessions,
-            "finished": _now(),
-        },
-    )
+    RunStatus(
+        complete=True,
+        run=config.run,
+        agent_steps=steps,
+        frames=steps * proto.frame_skip,
+        timesteps=timesteps,
+        games=state.games,
+        evaluations=state.evaluations,
+        final_mean_return=final_mean,
+        wall_seconds=round(run_callback.wall_seconds(), 1),
+        sessions=sessions,
+        finished=_now(),
+    ).write(path)
     if not keep_checkpoints:
         remove_checkpoints(path)
     score = f"; final evaluation mean return {final_mean:g}" if final_mean is not None else ""

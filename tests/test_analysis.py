@@ -17,6 +17,7 @@ from rl_coordconv import runfolder
 from rl_coordconv.analysis import load, stats
 from rl_coordconv.analysis.normalize import canonical_game, human_normalize, human_normalized_score
 from rl_coordconv.analysis.report import analyze
+from rl_coordconv.atari import PROTOCOLS
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 
@@ -43,23 +44,27 @@ def make_run(
     timesteps: int = 10_000,
     error: str | None = None,
 ) -> Path:
-    """Write a run folder the way training does: config.yaml, episodes.csv, evaluations.csv, status.json last."""
+    """Write a run folder the way training does (through the runfolder types): config.yaml, episodes.csv,
+    evaluations.csv, status.json last."""
     path = root / "runs" / f"{game}_{algo}_{extractor}_s{seed}"
     path.mkdir(parents=True)
-    runfolder.write_yaml(
-        path / runfolder.CONFIG,
-        {
-            "algo": algo,
-            "game": game,
-            "extractor": extractor,
-            "seed": seed,
-            "timesteps": timesteps,
-            "protocol": {"name": "standard", "sticky_actions": 0.0, "frameskip": 4},
-            "versions": {
-                "python": "3.11", "torch": "2.13.0", "stable_baselines3": "2.9.2", "gymnasium": "1.4", "ale_py": "0.12"
-            },
+    runfolder.RunConfig(
+        run=runfolder.run_name(game, algo, extractor, seed),
+        algo=algo,
+        game=game,
+        extractor=extractor,
+        seed=seed,
+        timesteps=timesteps,
+        protocol=PROTOCOLS["standard"].to_dict(),
+        backend="sb3",
+        n_envs=2,
+        agent={"algo": algo, "n_envs": 2},
+        evaluation=runfolder.EvaluationConfig(freq=timesteps // 2, games=2),
+        seeds={"root": seed},
+        versions={
+            "python": "3.11", "torch": "2.13.0", "stable_baselines3": "2.9.2", "gymnasium": "1.4", "ale_py": "0.12"
         },
-    )
+    ).write(path)
     reached = timesteps if complete else timesteps // 2
     n = len(train_returns)
     with runfolder.CsvLog(path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as log:
@@ -75,9 +80,9 @@ def make_run(
                      "n_games": 2, "returns": f"{mean};{mean}"}
                 )
     if error:
-        runfolder.atomic_write_text(path / runfolder.ERROR, error + "\nTraceback ...\n")
+        runfolder.ErrorRecord(error + "\nTraceback ...\n").write(path)
     if complete:
-        runfolder.write_json(path / runfolder.STATUS, {"complete": True, "agent_steps": timesteps})
+        runfolder.RunStatus(complete=True, agent_steps=timesteps, frames=4 * timesteps, timesteps=timesteps).write(path)
     return path
 
 

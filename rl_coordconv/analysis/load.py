@@ -150,11 +150,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     :return: the run
     """
     path = Path(path)
-    try:
-        config = runfolder.read_yaml(path / runfolder.CONFIG)
-    except Exception:  # an unreadable config still shows up in the report, as unknown
-        config = None
-    config = config if isinstance(config, dict) else {}
+    config = runfolder.read_config_data(path)  # an unreadable config still shows up in the report, as unknown
     episodes = _floats(runfolder.read_rows(path / runfolder.EPISODES), "agent_steps", "frames", "return")
     eval_rows = [
         row
@@ -167,19 +163,13 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     ev = np.array(evals, dtype=float).reshape(-1, 3)
     logged = np.concatenate([ep[:, :2], ev[:, :2]])
     agent_steps = int(logged[:, 0].max()) if logged.size else 0
-    progress = path / runfolder.PROGRESS
-    if progress.is_file():
-        try:
-            agent_steps = max(agent_steps, int(json.loads(progress.read_text(encoding="utf-8"))["agent_steps"]))
-        except (ValueError, KeyError, TypeError):
-            pass
+    progress = runfolder.Progress.peek(path)
+    if progress is not None:
+        agent_steps = max(agent_steps, progress.agent_steps)
     positive = logged[logged[:, 0] > 0]
     frames_per_step = float(positive[-1, 1] / positive[-1, 0]) if positive.size else None
-    error = None
-    error_file = path / runfolder.ERROR
-    if error_file.is_file():
-        lines = error_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        error = lines[0] if lines else "failed (empty error.txt)"
+    record = runfolder.ErrorRecord.read(path)
+    error = record.summary if record is not None else None
     return Run(
         path=path,
         config=config,

@@ -11,7 +11,6 @@ cell start and end, and a status line every ``interval`` seconds.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from rl_coordconv.runfolder import PROGRESS
+from rl_coordconv.runfolder import Progress
 from rl_coordconv.sweep.spec import Cell
 from rl_coordconv.sweep.worker import CellOutcome, CellTask
 
@@ -31,7 +30,6 @@ __all__ = [
     "QuietProgress",
     "make_progress",
     "format_duration",
-    "read_progress",
 ]
 
 
@@ -54,20 +52,6 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
-
-
-def read_progress(run_dir: Path) -> dict[str, Any]:
-    """Read a run's ``progress.json``; an empty mapping when it is missing or being replaced.
-
-    :param run_dir: the run folder
-    :return: the progress mapping
-    """
-    try:
-        with open(run_dir / PROGRESS, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -176,11 +160,9 @@ class SweepProgress:
         """Each running cell's (agent steps done, agent steps/s) from its ``progress.json``."""
         out = {}
         for cell, run_dir in self.running.items():
-            data = read_progress(run_dir)
-            steps = data.get("agent_steps", 0)
-            rate = data.get("steps_per_second", 0.0)
-            steps = int(steps) if isinstance(steps, (int, float)) else 0
-            rate = float(rate) if isinstance(rate, (int, float)) else 0.0
+            progress = Progress.peek(run_dir)  # None before the run writes one (or for a damaged file)
+            steps = progress.agent_steps if progress is not None else 0
+            rate = progress.steps_per_second if progress is not None else 0.0
             out[cell] = (min(steps, self.agent_steps), max(rate, 0.0))
         return out
 

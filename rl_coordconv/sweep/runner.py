@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rl_coordconv.errors import UserError
-from rl_coordconv.runfolder import ERROR, atomic_write_text, is_complete
+from rl_coordconv.runfolder import ErrorRecord, atomic_write_text, is_complete
 from rl_coordconv.sweep.estimate import Estimate, available_cores, estimate_sweep
 from rl_coordconv.sweep.executors import Executor, get_executor
 from rl_coordconv.sweep.progress import format_duration, make_progress
@@ -391,10 +391,9 @@ def _collect(result: SweepResult, spec: Spec, out: Path, start: float, outcomes:
     for cell, run_dir in cell_dirs(spec, out):
         if cell in done:
             continue
-        error = run_dir / ERROR
-        if error.is_file():
-            text = error.read_text(encoding="utf-8").strip()
-            result.failed[cell] = text.splitlines()[0] if text else "failed"
+        error = ErrorRecord.read(run_dir)
+        if error is not None:
+            result.failed[cell] = error.summary if error.text.strip() else "failed"
         elif run_dir.exists():
             result.interrupted.append(cell)
     result.seconds = time.monotonic() - start

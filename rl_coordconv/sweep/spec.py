@@ -81,7 +81,7 @@ class Cell:
     @property
     def run_name(self) -> str:
         """The run folder's name, as ``rl-coordconv train`` names it."""
-        from rl_coordconv.training import run_name
+        from rl_coordconv.runfolder import run_name
 
         return run_name(self.game, self.algo, self.extractor, self.seed)
 

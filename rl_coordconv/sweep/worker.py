@@ -13,13 +13,12 @@ whatever runs them:
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rl_coordconv.runfolder import ERROR, atomic_write_text, is_complete
+from rl_coordconv.runfolder import ErrorRecord, is_complete
 from rl_coordconv.sweep.spec import Cell
 
 __all__ = [
@@ -144,7 +143,7 @@ def record_failure(run_dir: str | os.PathLike[str], text: str) -> None:
     :param run_dir: the run folder (created if missing)
     :param text: the error and its traceback
     """
-    atomic_write_text(Path(run_dir) / ERROR, text if text.endswith("\n") else text + "\n")
+    ErrorRecord(text).write(run_dir)
 
 
 def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
@@ -157,7 +156,7 @@ def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
     """
     run_fn = run_fn or train_cell
     run_dir = Path(task.run_dir)
-    (run_dir / ERROR).unlink(missing_ok=True)
+    ErrorRecord.remove(run_dir)
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         run_dir.rmdir()  # only a stale error.txt was there: start afresh rather than "resume" nothing
     _bound_torch_threads(task.threads)
@@ -165,21 +164,16 @@ def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
         run_fn(task)
     except (WorkerStopped, KeyboardInterrupt):
         raise
-    except BaseException as err:  # noqa: BLE001 - any failure of a cell is recorded, the sweep goes on
-        text = f"{task.cell} failed: {type(err).__name__}: {err}\n\n{traceback.format_exc()}"
-        if not (run_dir / ERROR).is_file():  # keep the run's own error.txt if it wrote one
-            record_failure(run_dir, text)
+    except BaseException as err:  # any failure of a cell is recorded, the sweep goes on
+        if not ErrorRecord.exists(run_dir):  # keep the run's own error.txt if it wrote one
+            ErrorRecord.from_exception(err, prefix=f"{task.cell} failed: ").write(run_dir)
         return False
     return True
 
 
 def _first_line(run_dir: Path) -> str:
-    path = run_dir / ERROR
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
-    return text.splitlines()[0] if text else ""
+    record = ErrorRecord.read(run_dir)
+    return record.summary if record is not None and record.text.strip() else ""
 
 
 def outcome_of(
