@@ -149,7 +149,7 @@ def test_confidence_intervals_contain_the_point_estimate() -> None:
         assert np.all(intervals[key][0] <= points[key] + 1e-12)
         assert np.all(points[key] <= intervals[key][1] + 1e-12)
         assert np.all(intervals[key][0] < intervals[key][1])
-    means, bands, counts = stats.column_mean_estimates(scores["a"], reps=REPS, seed=1)
+    means, bands, counts = stats.mean_t_intervals(scores["a"])
     np.testing.assert_allclose(means, scores["a"].mean(axis=0))
     assert np.all(bands[0] <= means) and np.all(means <= bands[1])
     assert counts.tolist() == [5, 5, 5, 5]
@@ -160,7 +160,7 @@ def test_one_run_gives_points_and_no_interval() -> None:
     assert points["a"][0] == pytest.approx(0.5)
     assert np.isnan(intervals["a"]).all()
     values = np.array([[1.0, np.nan], [3.0, 5.0]])
-    means, bands, counts = stats.column_mean_estimates(values, reps=REPS)
+    means, bands, counts = stats.mean_t_intervals(values)
     assert means.tolist() == [2.0, 5.0] and counts.tolist() == [2, 1]
     assert np.isfinite(bands[:, 0]).all() and np.isnan(bands[:, 1]).all()
 
@@ -257,7 +257,7 @@ def test_analyze_twice_gives_identical_tables(tmp_path: Path) -> None:
     analyze(root, out=tmp_path / "a", reps=REPS)
     analyze(root, out=tmp_path / "b", reps=REPS)
     names = sorted(p.name for p in (tmp_path / "a").iterdir() if p.suffix in (".csv", ".md"))
-    assert len(names) == 9  # 5 CSV tables, 3 markdown tables, report.md
+    assert len(names) == 17  # 10 CSV tables, 6 markdown tables, report.md
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -266,8 +266,8 @@ def test_one_game_one_seed_still_works(tmp_path: Path) -> None:
     root = tmp_path / "tiny"
     make_run(root, "Pong", "nature", 0, [-20.0, -19.0])
     make_run(root, "Pong", "coordconv", 0, [-18.0, -15.0])
-    report = analyze(root, reps=REPS)
-    assert report.score_kind == "train"  # no evaluations: the last training games
+    report = analyze(root, reps=REPS, score="train_last_100")
+    assert report.score_kind == "train"  # no evaluations: the last training games, asked for
     aggregates = {(r["extractor"], r["metric"]): r for r in report.aggregates}
     assert aggregates["nature", "Mean"]["point"] == pytest.approx(human_normalized_score(-19.5, "Pong"))
     assert math.isnan(aggregates["nature", "IQM"]["ci_low"])
@@ -318,7 +318,7 @@ def test_odd_folders_do_not_crash(tmp_path: Path) -> None:
     broken = root / "runs" / "broken"  # an unreadable config: an incomplete, unknown run
     broken.mkdir(parents=True)
     (broken / runfolder.CONFIG).write_text(": : [")
-    report = analyze(root, reps=REPS)
+    report = analyze(root, reps=REPS, score="train_last_100")
     assert {r["algo"] for r in report.aggregates} == {"a2c", "ppo"}
     assert [r["algo"] for r in report.improvement] == ["a2c"]  # ppo has no 'nature' to compare with
     assert any("CartPole" in w for w in report.warnings)

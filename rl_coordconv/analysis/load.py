@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,16 +26,12 @@ from rl_coordconv.errors import UserError
 __all__ = [
     "BASELINE",
     "extractor_order",
-    "SCORE_KINDS",
     "Run",
     "find_run_dirs",
     "load_run",
     "load_runs",
     "final_train_score",
     "final_eval_score",
-    "run_score",
-    "choose_score_kind",
-    "score_matrix",
     "bin_returns",
     "curve_matrix",
     "eval_curve_matrix",
@@ -44,10 +39,6 @@ __all__ = [
 
 #: The extractor every CoordConv variant is compared with.
 BASELINE = "nature"
-
-#: ``"eval"``: mean return of the last evaluation; ``"train"``: mean of the last N training games.
-SCORE_KINDS: tuple[str, ...] = ("eval", "train")
-
 
 @dataclass(frozen=True)
 class Run:
@@ -235,73 +226,6 @@ def final_eval_score(run: Run) -> float:
     if run.eval_means.size == 0:
         return math.nan
     return float(run.eval_means[-1])
-
-
-def run_score(run: Run, kind: str, last_n: int = 100) -> float:
-    """The run's one score for aggregates.
-
-    :param run: the run
-    :param kind: ``"eval"`` (:func:`final_eval_score`) or ``"train"`` (:func:`final_train_score`)
-    :param last_n: games for ``"train"``
-    :return: the score, NaN when the run has none of that kind
-    """
-    if kind == "eval":
-        return final_eval_score(run)
-    if kind == "train":
-        return final_train_score(run, last_n)
-    raise ValueError(f"score kind must be one of {SCORE_KINDS}; got {kind!r}")
-
-
-def choose_score_kind(runs: Sequence[Run], kind: str = "auto") -> str:
-    """Resolve ``"auto"``: the final evaluation when every run has one, else the last training games.
-
-    :param runs: the runs the statistics use
-    :param kind: ``"auto"``, ``"eval"`` or ``"train"``
-    :return: ``"eval"`` or ``"train"``
-    """
-    if kind in SCORE_KINDS:
-        return kind
-    if kind != "auto":
-        raise UserError(f"score must be 'auto', 'eval' or 'train'; got {kind!r}")
-    return "eval" if runs and all(r.eval_means.size > 0 for r in runs) else "train"
-
-
-def score_matrix(
-    runs: Sequence[Run], games: Sequence[str], kind: str, last_n: int = 100
-) -> tuple[np.ndarray, list[Run], list[Run]]:
-    """One score per run per game, as a rectangular matrix for rliable.
-
-    Runs without a score of that kind are left out. Games with different numbers of runs are cut to
-    the smallest number (keeping the lowest seeds), because rliable needs a ``(num_runs, num_games)``
-    matrix; the stratified bootstrap resamples each column on its own, so rows need not match seeds.
-
-    :param runs: the runs of one algorithm (one algo and extractor), any games
-    :param games: the columns, in order
-    :param kind: ``"eval"`` or ``"train"`` (see :func:`run_score`)
-    :param last_n: games for ``"train"``
-    :return: ``(scores, used, dropped)``: shape ``(num_runs, len(games))`` (``num_runs`` may be 0), the
-        runs in the matrix, and the runs left out (no score, or cut to even the counts)
-    """
-    by_game: dict[str, list[tuple[Run, float]]] = defaultdict(list)
-    dropped: list[Run] = []
-    for run in runs:
-        score = run_score(run, kind, last_n)
-        if run.game in games and math.isfinite(score):
-            by_game[run.game].append((run, score))
-        else:
-            dropped.append(run)
-    count = min((len(by_game[g]) for g in games), default=0)
-    scores = np.full((count, len(games)), np.nan)
-    used: list[Run] = []
-    for j, game in enumerate(games):
-        ordered = sorted(by_game[game], key=lambda pair: _seed_key(pair[0]))
-        for i, (run, score) in enumerate(ordered):
-            if i < count:
-                scores[i, j] = score
-                used.append(run)
-            else:
-                dropped.append(run)
-    return scores, used, dropped
 
 
 def bin_returns(steps: np.ndarray, returns: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -25,7 +25,6 @@ __all__ = [
     "md_table",
     "slug",
     "relative",
-    "run_state",
     "describe_runs",
 ]
 
@@ -119,17 +118,6 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def run_state(run: Run) -> str:
-    """``complete``, ``failed`` (an ``error.txt``) or ``incomplete``.
-
-    :param run: the run
-    :return: the state
-    """
-    if run.complete:
-        return "complete"
-    return "failed" if run.error else "incomplete"
-
-
 def _distinct(values: Sequence[Any]) -> list[Any]:
     seen: list[Any] = []
     for v in values:
@@ -143,24 +131,28 @@ def _yaml_block(data: Any) -> str:
 
 
 def describe_runs(
-    runs: Sequence[Run], used: Sequence[Run], root: Path, include_incomplete: bool
+    runs: Sequence[Run], used: Sequence[Run], root: Path, include_incomplete: bool, headline: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
-    """The opening of ``report.md``: title, what was run (games, extractors, seeds, budget in agent steps
-    and frames), protocol, software versions, the experiment spec, and the incomplete runs.
+    """The opening of ``report.md``: title, the headline score, what was run (games, extractors, seeds,
+    budget in agent steps and frames), protocol, software versions, the experiment spec, and the
+    incomplete runs.
 
     :param runs: every run found
     :param used: the runs in the statistics
     :param root: the analysed folder (its ``spec.yaml`` is quoted)
     :param include_incomplete: whether incomplete runs are in the statistics
+    :param headline: blocks placed right under the title (the headline score)
     :return: ``(blocks, warnings)``: markdown blocks, and warnings found on the way
     """
     basis = list(used) or list(runs)
     warnings: list[str] = []
     blocks: list[str] = [
         f"# CoordConv vs NatureCNN: analysis of `{root.name or root}`",
+        *headline,
         "Written by `rl-coordconv analyze`. Statistics follow Agarwal et al. 2021, \"Deep Reinforcement "
         "Learning at the Edge of the Statistical Precipice\" (NeurIPS), with their library rliable: seeds are "
-        "the unit of replication, intervals come from a (stratified) bootstrap over seeds.",
+        "the unit of replication; aggregates over games carry stratified-bootstrap intervals, numbers of one "
+        "game carry t-intervals over its seeds.",
         "## What was run",
     ]
     seeds = sorted({r.seed for r in basis if r.seed is not None})

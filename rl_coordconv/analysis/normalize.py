@@ -16,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from rl_coordconv.errors import UserError, unknown_name
+from rl_coordconv.errors import unknown_name
 
 __all__ = ["reference_scores", "canonical_game", "human_normalize", "human_normalized_score"]
 
@@ -34,23 +34,37 @@ def reference_scores() -> dict[str, tuple[float, float]]:
     }
 
 
-def canonical_game(name: str) -> str | None:
-    """Map a game name as written in a config to the reference table's name.
+@functools.lru_cache(maxsize=1)
+def _folded_table() -> dict[str, str]:
+    from rl_coordconv.atari.games import _fold
 
-    Names resolve as everywhere else in the package (:func:`rl_coordconv.atari.canonical_game`:
-    ``"Pong"``, ``"pong"``, ``"ALE/Pong-v5"``, ``"PongNoFrameskip-v4"``); the table uses the same
-    canonical spelling.
+    return {_fold(game): game for game in reference_scores()}
+
+
+def canonical_game(name: str) -> str | None:
+    """Map a game name as written in a config to the reference table's name, without ale-py.
+
+    Run folders record canonical names (``Pong``, ``MsPacman``), which are the table's; other spellings
+    (``"pong"``, ``"ALE/Pong-v5"``, ``"PongNoFrameskip-v4"``) fold the way
+    :func:`rl_coordconv.atari.canonical_game` folds them, but against the table instead of ale-py's
+    registry, so analysis runs where ale-py is not installed.
 
     :param name: the game name
-    :return: the canonical name, or None when the game is unknown or not in the table
+    :return: the canonical name, or None when the game is not in the table
     """
-    from rl_coordconv.atari import canonical_game as resolve
+    from rl_coordconv.atari.games import _PREFIX, _SUFFIX, _fold
 
-    try:
-        game = resolve(name)
-    except UserError:
+    if not isinstance(name, str) or not name.strip():
         return None
-    return game if game in reference_scores() else None
+    table = reference_scores()
+    if name in table:
+        return name
+    folded = _folded_table()
+    stem = _SUFFIX.sub("", _PREFIX.sub("", name.strip()))
+    for candidate in (name.strip(), stem):
+        if _fold(candidate) in folded:
+            return folded[_fold(candidate)]
+    return None
 
 
 def human_normalized_score(score: float, game: str) -> float:

@@ -1,8 +1,8 @@
 """Plots: each function draws on ``ax`` (a new figure when None) and returns the axes.
 
 Estimates come in computed (see :mod:`rl_coordconv.analysis.stats`); nothing here resamples. Aggregate
-bars, probability-of-improvement bars and performance profiles follow rliable's figures (Agarwal et
-al. 2021); the last two use ``rliable.plot_utils`` directly.
+bars, probability-of-improvement bars, performance profiles and sample-efficiency curves follow
+rliable's figures (Agarwal et al. 2021); the last three use ``rliable.plot_utils`` directly.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ __all__ = [
     "plot_aggregate_intervals",
     "plot_probability_of_improvement",
     "plot_performance_profiles",
+    "plot_sample_efficiency",
+    "plot_effects",
+    "plot_per_game_comparison",
 ]
 
 # The colour-blind-safe palette seaborn calls "colorblind" (Okabe-Ito-like), fixed here so the same
@@ -56,8 +59,10 @@ def plot_learning_curves(
     xlabel: str = "agent steps",
     ylabel: str = "score (whole game)",
     title: str | None = None,
+    runs: Mapping[str, np.ndarray] | None = None,
 ) -> Axes:
-    """One line per method (the mean over runs) with a shaded confidence band.
+    """One line per method (the mean over runs) with a shaded confidence band, each run's own curve thin
+    underneath (so the spread between seeds shows).
 
     :param steps: method -> x values (agent steps), shape ``(num_points,)``
     :param means: method -> mean over runs, shape ``(num_points,)`` (NaN points are not drawn)
@@ -68,10 +73,15 @@ def plot_learning_curves(
     :param xlabel: x-axis label
     :param ylabel: y-axis label
     :param title: axes title
+    :param runs: method -> each run's curve, shape ``(num_runs, num_points)`` (NaN points not drawn)
     :return: the axes
     """
     ax = ax if ax is not None else _new_axes((7.0, 4.5))
     colors = colors or method_colors(list(means))
+    for name, values in (runs or {}).items():
+        x = np.asarray(steps[name], dtype=float)
+        for row in np.atleast_2d(np.asarray(values, dtype=float)):
+            ax.plot(x, row, color=colors[name], linewidth=0.8, alpha=0.45)
     for name, mean in means.items():
         x = np.asarray(steps[name], dtype=float)
         # markers when there are few points, so a single evaluation still shows
@@ -217,3 +227,127 @@ def plot_performance_profiles(
         ticklabelsize="medium",
     )
     return ax
+
+
+def plot_sample_efficiency(
+    steps: np.ndarray,
+    points: Mapping[str, np.ndarray],
+    bands: Mapping[str, np.ndarray],
+    ax: Axes | None = None,
+    colors: Mapping[str, str] | None = None,
+    xlabel: str = "agent steps",
+    ylabel: str = "IQM human-normalised score",
+) -> Axes:
+    """Aggregate score against agent steps with bands (``rliable.plot_utils.plot_sample_efficiency_curve``).
+
+    :param steps: x values in agent steps, shape ``(num_points,)``
+    :param points: method -> IQM at each point, shape ``(num_points,)``
+    :param bands: method -> band, shape ``(2, num_points)`` (NaN: no band)
+    :param ax: axes to draw on; a new figure when None
+    :param colors: method -> colour; :func:`method_colors` when None
+    :param xlabel: x-axis label
+    :param ylabel: y-axis label
+    :return: the axes
+    """
+    from rliable import plot_utils
+
+    ax = ax if ax is not None else _new_axes((7.0, 4.5))
+    colors = colors or method_colors(list(points))
+    plot_utils.plot_sample_efficiency_curve(
+        np.asarray(steps, dtype=float),
+        {k: np.asarray(v, dtype=float) for k, v in points.items()},
+        {k: np.asarray(v, dtype=float) for k, v in bands.items()},
+        algorithms=list(points),
+        colors=dict(colors),
+        ax=ax,
+        xlabel=xlabel,
+        ylabel=ylabel,
+        labelsize="medium",
+        ticklabelsize="medium",
+    )
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_effects(
+    differences: Mapping[str, float],
+    intervals: Mapping[str, np.ndarray],
+    baseline: str,
+    ax: Axes | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> Axes:
+    """The effect of each method against the baseline, IQM(X) - IQM(baseline), with its interval.
+
+    :param differences: method X -> IQM(X) - IQM(baseline)
+    :param intervals: method X -> interval, shape ``(2,)`` (NaN: tick only)
+    :param baseline: the method every X is compared with
+    :param ax: axes to draw on; a new figure when None
+    :param colors: method -> colour; :func:`method_colors` when None
+    :return: the axes
+    """
+    ax = ax if ax is not None else _new_axes((6.0, 1.0 + 0.6 * max(1, len(differences))))
+    colors = colors or method_colors(list(differences))
+    points = {m: np.array([d]) for m, d in differences.items()}
+    bands = {m: np.asarray(intervals[m], dtype=float).reshape(2, 1) for m in differences}
+    label = f"IQM(X) - IQM({baseline})"
+    plot_aggregate_intervals(points, bands, axes=[ax], metric_names=[label], colors=colors, xlabel=label)
+    ax.axvline(0.0, color="k", linestyle=":", alpha=0.6)
+    ax.set_title(f"effect over {baseline} (human-normalised)")
+    return ax
+
+
+def plot_per_game_comparison(
+    games: Sequence[str],
+    differences: Mapping[str, np.ndarray],
+    intervals: Mapping[str, np.ndarray],
+    probabilities: Mapping[str, np.ndarray],
+    baseline: str,
+    axes: Sequence[Axes] | None = None,
+    colors: Mapping[str, str] | None = None,
+    xlabel: str = "difference of means (human-normalised)",
+) -> list[Axes]:
+    """Per game: the difference of means X - baseline with its interval (left) and P(X > baseline) (right).
+
+    :param games: the rows, top to bottom
+    :param differences: method X -> difference per game, shape ``(num_games,)`` (NaN: not shown)
+    :param intervals: method X -> intervals, shape ``(2, num_games)`` (NaN: point only)
+    :param probabilities: method X -> P(X > baseline) per game, shape ``(num_games,)``
+    :param baseline: the method every X is compared with
+    :param axes: two axes; a new row of two when None
+    :param colors: method -> colour; :func:`method_colors` when None
+    :param xlabel: label of the left panel
+    :return: the two axes
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, made = plt.subplots(1, 2, figsize=(11.0, 1.2 + 0.45 * len(games)))
+        axes = list(made)
+    left, right = list(axes)
+    colors = colors or method_colors(list(differences))
+    methods = list(differences)
+    offsets = np.linspace(-0.2, 0.2, len(methods)) if len(methods) > 1 else np.zeros(1)
+    y = np.arange(len(games))[::-1].astype(float)
+    for off, method in zip(offsets, methods):
+        diff = np.asarray(differences[method], dtype=float)
+        band = np.asarray(intervals[method], dtype=float)
+        err = np.abs(np.stack([diff - band[0], band[1] - diff]))
+        err = np.where(np.isfinite(err), err, 0.0)
+        left.errorbar(diff, y + off, xerr=err, fmt="o", color=colors[method], capsize=3, label=method)
+        right.plot(np.asarray(probabilities[method], dtype=float), y + off, "o", color=colors[method], label=method)
+    for ax in (left, right):
+        ax.set_yticks(y)
+        ax.set_yticklabels(list(games))
+        ax.grid(True, axis="x", alpha=0.25)
+        for side in ("right", "top"):
+            ax.spines[side].set_visible(False)
+    left.axvline(0.0, color="k", linestyle=":", alpha=0.6)
+    left.set_xlabel(xlabel)
+    left.set_title(f"X - {baseline}")
+    right.axvline(0.5, color="k", linestyle=":", alpha=0.6)
+    right.set_xlim(-0.02, 1.02)
+    right.set_xlabel(f"P(X > {baseline}) per game")
+    right.set_yticklabels([])
+    if len(methods) > 1:
+        left.legend(frameon=False)
+    return [left, right]

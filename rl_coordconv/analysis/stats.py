@@ -10,7 +10,18 @@ Learning at the Edge of the Statistical Precipice" (NeurIPS 2021) and uses its l
   within each game);
 * the probability of improvement P(X > Y) is the Mann-Whitney U statistic per game, averaged over
   games (games pair the two algorithms; their runs need not);
-* performance profiles give the fraction of runs scoring above each threshold tau.
+* performance profiles give the fraction of runs scoring above each threshold tau (rliable's
+  ``score_distributions``);
+* the effect of a variant is IQM(variant) - IQM(baseline), with its own stratified-bootstrap interval
+  (two overlapping intervals say little about their difference);
+* sample-efficiency curves are the IQM at each point in agent steps, with stratified-bootstrap bands
+  (rliable's ``plot_utils.plot_sample_efficiency_curve`` draws them).
+
+Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
+are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
+far less than its nominal 95% (it cannot reach beyond the seeds' range), while the t-interval is exact
+for normal scores and close to nominal for moderately skewed ones. The stratified bootstrap is what
+Agarwal et al. argue for with many games, so it is kept for aggregates over games.
 
 rliable resamples with NumPy's *global* random generator. Every function that bootstraps takes a
 ``seed``, seeds the global generator with it for the duration of the call and restores the caller's
@@ -36,9 +47,13 @@ __all__ = [
     "iqm",
     "aggregate_metrics",
     "aggregate_interval_estimates",
-    "column_mean_estimates",
+    "mean_t_intervals",
+    "difference_t_intervals",
     "probability_of_improvement",
     "probability_of_improvement_estimates",
+    "probability_of_improvement_per_game",
+    "iqm_difference_estimates",
+    "sample_efficiency_estimates",
     "default_taus",
     "performance_profile_estimates",
 ]
@@ -142,50 +157,68 @@ def aggregate_interval_estimates(
     return points, intervals
 
 
-def _column_means(values: np.ndarray) -> np.ndarray:
-    return np.mean(values, axis=0)
-
-
-def column_mean_estimates(
-    values: np.ndarray,
-    reps: int = 10_000,
-    seed: int = 0,
-    confidence: float = 0.95,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over runs of each column, with a bootstrap-over-runs percentile interval per column.
+def mean_t_intervals(values: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over runs of each column, with a Student t-interval per column.
 
     Used for per-game final scores (columns are games) and learning curves (columns are points in
     agent steps). NaN marks a missing value: each column uses its finite entries only, so columns may
-    hold different numbers of runs. Columns with the same number of runs are bootstrapped together with
-    rliable's stratified bootstrap, which resamples runs within each column independently.
+    hold different numbers of runs. The interval is ``mean +- t_{(1+confidence)/2, n-1} * s / sqrt(n)``
+    with ``s`` the sample standard deviation (``scipy.stats.t``).
 
     :param values: shape ``(num_runs, num_columns)``, NaN where a run has no value
-    :param reps: bootstrap resamples
-    :param seed: seed of the resampling
     :param confidence: coverage of the intervals
     :return: ``(means, intervals, counts)``: shape ``(num_columns,)`` (NaN for an empty column),
         shape ``(2, num_columns)`` (NaN where a column has fewer than two runs), and the number of runs
         behind each column, shape ``(num_columns,)``
     """
+    from scipy import stats as sps
+
     values = _check_matrix(values, "values")
     finite = np.isfinite(values)
     counts = finite.sum(axis=0)
+    filled = np.where(finite, values, 0.0)
+    n = np.maximum(counts, 1)
+    means = np.where(counts > 0, filled.sum(axis=0) / n, np.nan)
+    squares = np.where(finite, (values - means) ** 2, 0.0).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sem = np.sqrt(squares / np.maximum(counts - 1, 1) / n)
+        low, high = sps.t.interval(confidence, np.maximum(counts - 1, 1), loc=means, scale=sem)
+    intervals = np.where(counts >= 2, np.stack([low, high]), np.nan)
+    # a column of identical values has a zero-width interval at its mean (scipy gives NaN for scale 0)
+    same = (counts >= 2) & (sem == 0)
+    intervals[:, same] = means[same]
+    return means, intervals, counts
+
+
+def difference_t_intervals(
+    scores_x: np.ndarray, scores_y: np.ndarray, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Difference of means ``mean(X) - mean(Y)`` per column, with Welch's t-interval (``scipy.stats.ttest_ind``
+    with ``equal_var=False``: the two sides may have different numbers of runs and variances).
+
+    :param scores_x: shape ``(num_runs_x, num_columns)``
+    :param scores_y: shape ``(num_runs_y, num_columns)``, the same columns
+    :param confidence: coverage of the intervals
+    :return: ``(differences, intervals)``: shape ``(num_columns,)`` and ``(2, num_columns)``; the interval
+        is NaN where a side has fewer than two runs, and zero-width when both sides are constant
+    """
+    from scipy import stats as sps
+
+    x = _check_matrix(scores_x, "scores_x")
+    y = _check_matrix(scores_y, "scores_y")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"scores_x and scores_y must have the same columns; got {x.shape[1]} and {y.shape[1]}")
+    diff = x.mean(axis=0) - y.mean(axis=0)
+    intervals = np.full((2, x.shape[1]), np.nan)
+    if min(x.shape[0], y.shape[0]) < 2:
+        return diff, intervals
+    constant = (np.ptp(x, axis=0) == 0) & (np.ptp(y, axis=0) == 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.where(counts > 0, np.nanmean(np.where(finite, values, np.nan), axis=0), np.nan)
-    intervals = np.full((2, values.shape[1]), np.nan)
-    groups = sorted({int(c) for c in counts if c >= 2})
-    if groups:
-        library = _library()
-    for count in groups:
-        cols = np.flatnonzero(counts == count)
-        block = np.stack([values[finite[:, c], c] for c in cols], axis=1)  # (count, len(cols))
-        with seeded_global_rng(seed):
-            _, ci = library.get_interval_estimates(
-                {"x": block}, _column_means, reps=reps, confidence_interval_size=confidence
-            )
-        intervals[:, cols] = np.asarray(ci["x"], dtype=float).reshape(2, len(cols))
-    return means, intervals, counts
+        ci = sps.ttest_ind(x, y, axis=0, equal_var=False).confidence_interval(confidence)
+    intervals[0], intervals[1] = ci.low, ci.high
+    intervals[:, constant] = diff[constant]
+    return diff, intervals
 
 
 def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray) -> float:
@@ -238,9 +271,99 @@ def probability_of_improvement_estimates(
     return point, np.asarray(ci["x,y"], dtype=float).reshape(2)
 
 
-def _score_distribution(scores: np.ndarray, taus: np.ndarray) -> np.ndarray:
-    """Fraction of all run x game scores above each tau: rliable's ``score_distributions``, vectorised."""
-    return np.mean(np.asarray(scores).reshape(1, -1) > np.asarray(taus).reshape(-1, 1), axis=1)
+def probability_of_improvement_per_game(scores_x: Sequence[np.ndarray], scores_y: Sequence[np.ndarray]) -> np.ndarray:
+    """P(X > Y) game by game: a run of X against a run of Y, Mann-Whitney U / (n_X n_Y), ties count one
+    half (rliable's ``probability_of_improvement`` on one game at a time, so games may hold any number
+    of runs).
+
+    :param scores_x: per game, X's scores, each of shape ``(num_runs_x_g,)``
+    :param scores_y: per game, Y's scores, each of shape ``(num_runs_y_g,)``
+    :return: shape ``(num_games,)``
+    """
+    if len(scores_x) != len(scores_y):
+        raise ValueError(f"scores_x and scores_y must hold the same games; got {len(scores_x)} and {len(scores_y)}")
+    out = [
+        metrics.probability_of_improvement(
+            np.asarray(x, dtype=float).reshape(-1, 1), np.asarray(y, dtype=float).reshape(-1, 1)
+        )
+        for x, y in zip(scores_x, scores_y)
+    ]
+    return np.array(out, dtype=float)
+
+
+def iqm_difference_estimates(
+    scores_x: np.ndarray,
+    scores_y: np.ndarray,
+    reps: int = 10_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, np.ndarray]:
+    """The effect IQM(X) - IQM(Y) with a stratified independent bootstrap interval (rliable: X's and Y's
+    runs resampled apart, within each game).
+
+    :param scores_x: human-normalised scores of X, shape ``(num_runs_x, num_games)``
+    :param scores_y: human-normalised scores of Y, shape ``(num_runs_y, num_games)``, the same games
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the interval
+    :return: ``(point, interval)`` with interval shape ``(2,)``; NaN when either side has one run
+    """
+    x = _check_matrix(scores_x, "scores_x")
+    y = _check_matrix(scores_y, "scores_y")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"scores_x and scores_y must hold the same games; got {x.shape[1]} and {y.shape[1]}")
+    point = iqm(x) - iqm(y)
+    if min(x.shape[0], y.shape[0]) < 2:
+        return point, np.full(2, np.nan)
+    library = _library()
+    with seeded_global_rng(seed):
+        _, ci = library.get_interval_estimates(
+            {"x-y": [x, y]}, _iqm_difference, reps=reps, confidence_interval_size=confidence
+        )
+    return point, np.asarray(ci["x-y"], dtype=float).reshape(2)
+
+
+def _iqm_difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.array([metrics.aggregate_iqm(x) - metrics.aggregate_iqm(y)])
+
+
+def _iqm_per_point(scores: np.ndarray) -> np.ndarray:
+    return np.array([metrics.aggregate_iqm(scores[..., k]) for k in range(scores.shape[-1])])
+
+
+def sample_efficiency_estimates(
+    score_dict: Mapping[str, np.ndarray],
+    reps: int = 2_000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """IQM at each point of training with stratified-bootstrap bands, as in rliable's sample-efficiency
+    curves (the bootstrap resamples whole runs, so a run keeps its curve).
+
+    :param score_dict: algorithm -> human-normalised scores, shape ``(num_runs, num_games, num_points)``
+    :param reps: bootstrap resamples
+    :param seed: seed of the resampling
+    :param confidence: coverage of the bands
+    :return: ``(points, bands)``: algorithm -> shape ``(num_points,)``, and algorithm -> shape
+        ``(2, num_points)`` (NaN for an algorithm with one run)
+    """
+    points: dict[str, np.ndarray] = {}
+    bands: dict[str, np.ndarray] = {}
+    for key, scores in score_dict.items():
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim != 3 or min(scores.shape) < 1:
+            raise ValueError(f"scores of {key!r} must have shape (num_runs, num_games, num_points); got {scores.shape}")
+        points[key] = _iqm_per_point(scores)
+        if scores.shape[0] < 2:
+            bands[key] = np.full((2, scores.shape[-1]), np.nan)
+            continue
+        library = _library()
+        with seeded_global_rng(seed):
+            _, ci = library.get_interval_estimates(
+                {key: scores}, _iqm_per_point, reps=reps, confidence_interval_size=confidence
+            )
+        bands[key] = np.asarray(ci[key], dtype=float).reshape(2, scores.shape[-1])
+    return points, bands
 
 
 def default_taus(score_dict: Mapping[str, np.ndarray], num: int = 101) -> np.ndarray:
@@ -264,7 +387,8 @@ def performance_profile_estimates(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run-score performance profiles (fraction of run x game scores above each tau) with bootstrap bands.
+    """Run-score performance profiles (rliable's ``score_distributions``: fraction of run x game scores above
+    each tau) with stratified-bootstrap bands.
 
     :param score_dict: algorithm -> human-normalised scores, shape ``(num_runs, num_games)``
     :param taus: thresholds, shape ``(num_taus,)``
@@ -281,16 +405,12 @@ def performance_profile_estimates(
     for key, scores in score_dict.items():
         scores = _check_matrix(scores, f"scores of {key!r}")
         if scores.shape[0] < 2:
-            profiles[key] = _score_distribution(scores, taus)
+            profiles[key] = np.asarray(library.score_distributions(scores, taus), dtype=float)
             bands[key] = np.full((2, taus.size), np.nan)
             continue
         with seeded_global_rng(seed):
             prof, ci = library.create_performance_profile(
-                {key: scores},
-                taus,
-                custom_profile_func=_score_distribution,
-                reps=reps,
-                confidence_interval_size=confidence,
+                {key: scores}, taus, use_score_distribution=True, reps=reps, confidence_interval_size=confidence
             )
         profiles[key] = np.asarray(prof[key], dtype=float)
         bands[key] = np.asarray(ci[key], dtype=float)

@@ -16,30 +16,31 @@ def add_parser(subparsers: Any) -> None:
         "analyze",
         help="statistics (rliable) and figures of a sweep folder -> DIR/report/",
         description=(
-            "Read every run folder under DIR (folders holding config.yaml) and write DIR/report/: learning "
-            "curves, per-game final scores, human-normalised IQM/median/mean/optimality gap with 95% "
-            "stratified-bootstrap CIs, probability of improvement over 'nature' and performance profiles "
-            "(Agarwal et al. 2021), tied together in report.md. Incomplete runs are left out with a warning."
+            "Read every run folder under DIR (folders holding config.yaml) and write DIR/report/: the effect "
+            "IQM(variant) - IQM(nature), human-normalised IQM/median/mean/optimality gap with 95% "
+            "stratified-bootstrap CIs, probability of improvement over 'nature', per-game comparisons, "
+            "sample-efficiency curves, performance profiles (Agarwal et al. 2021), learning curves and per-game "
+            "final scores with t-intervals over seeds, tied together in report.md. One headline score per run "
+            "(the spec's 'score', else the protocol's default); runs without it, incomplete runs and duplicate "
+            "cells are listed and left out."
         ),
     )
     parser.add_argument("dir", metavar="DIR", help="the sweep folder (the --out of `rl-coordconv sweep`)")
     parser.add_argument("--out", metavar="FOLDER", default=None, help="report folder (default: DIR/report)")
     parser.add_argument(
         "--score",
-        choices=("auto", "eval", "train"),
-        default="auto",
-        help="the one score per run for aggregates: last evaluation mean (eval), mean of the last N training "
-        "games (train), or eval when every run has an evaluation, else train (auto, the default)",
-    )
-    parser.add_argument(
-        "--last-n", type=int, default=100, metavar="N", help="training games in the final training score (default 100)"
+        default=None,
+        metavar="SCORE",
+        help="the headline score of every run: 'eval' (mean of the last evaluation) or 'train_last_N' such as "
+        "train_last_100 (mean of the last N training games); default: the spec's 'score', else the protocol's "
+        "default (standard: eval, machado: train_last_100)",
     )
     parser.add_argument(
         "--reps",
         type=int,
         default=10_000,
         metavar="N",
-        help="bootstrap resamples for aggregates and final scores; curves, probability of improvement and "
+        help="bootstrap resamples for aggregates and effects; sample efficiency, probability of improvement and "
         "profiles use at most 2000 (default 10000)",
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -69,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
         args.dir,
         out=args.out,
         score=args.score,
-        last_n=args.last_n,
         reps=args.reps,
         seed=args.seed,
         bins=args.bins,
@@ -77,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
+    print(f"headline score: {report.score.name} ({report.score.label}; {report.score.source})")
     print(f"report: {report.markdown}")
     return 0
