@@ -52,6 +52,12 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="use runs without a complete status.json in the statistics too, labelled as incomplete",
     )
+    parser.add_argument(
+        "--inspect",
+        action="store_true",
+        help="also inspect every run (rl-coordconv inspect, where not done yet) and add a section comparing the "
+        "extractors per game: coordinate terms and translation probe, medians over seeds",
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
+    if args.inspect:
+        from rl_coordconv.inspection.compare import add_inspect_section
+
+        add_inspect_section(args.dir, report.markdown)
     print(f"headline score: {report.score.name} ({report.score.label}; {report.score.source})")
     print(f"report: {report.markdown}")
     return 0

@@ -1,0 +1,53 @@
+"""``rl-coordconv inspect RUN_DIR``: look inside a trained agent; writes ``RUN_DIR/inspect/``."""
+
+from __future__ import annotations
+
+import argparse
+
+from rl_coordconv.cli.train import one_line_errors
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``inspect`` subcommand.
+
+    :param subparsers: the top-level parser's subparsers
+    """
+    parser = subparsers.add_parser(
+        "inspect",
+        help="look inside a trained agent: coordinate terms, translation probe, saliency, one game -> RUN_DIR/inspect/",
+        description="Play whole games of a run's own game with its own policy (seeded: the command repeats its "
+        "output) and write RUN_DIR/inspect/: the coordinate term of every CoordConv filter as heat maps and "
+        "its size relative to the image term (table, histogram); the translation probe (how far the action "
+        "distribution and value move when the frames shift by 0, 1, 2, 4, 8 pixels), also for the matching "
+        "nature run of the same sweep; perturbation saliency of a few frames; one whole game as a GIF; "
+        "inspect.md ties them together.",
+    )
+    one_line_errors(parser)
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a complete run folder (config.yaml and model.zip)")
+    parser.add_argument(
+        "--games", type=int, default=1, metavar="N", help="whole games played for the frames (default 1)"
+    )
+    parser.add_argument(
+        "--frames", type=int, default=256, metavar="N", help="frames kept from those games, evenly spaced (default 256)"
+    )
+    parser.add_argument("--no-gif", action="store_true", help="do not record a game as game.gif")
+    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Inspect the run and print where the results are.
+
+    :param args: parsed arguments
+    :return: exit status
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rl_coordconv.inspection import inspect_run
+
+    result = inspect_run(args.run_dir, args.games, max_frames=args.frames, gif=not args.no_gif, device=args.device)
+    print(f"inspection: {result.out / 'inspect.md'}")
+    return 0

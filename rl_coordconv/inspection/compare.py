@@ -1,0 +1,224 @@
+"""``rl-coordconv analyze --inspect``: the inspections of a sweep side by side, per game, one row per extractor.
+
+Every complete run folder under the sweep folder gets an inspection (:func:`~rl_coordconv.inspection.inspect_run`)
+unless it has an up-to-date one; then, for each (algorithm, game), each extractor's numbers are the
+medians over its seeds of the per-run numbers in ``inspect/summary.json``: the median coordinate-to-image
+ratio over the CoordConv filters, and the translation probe's mean total-variation distance and mean
+absolute value change at each shift. Each run is probed on frames of its own games.
+
+Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
+(algorithm, game), and a section appended to ``report.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rl_coordconv import runfolder
+from rl_coordconv.inspection.markdown import fmt, table
+from rl_coordconv.inspection.probe import AXES
+from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
+
+__all__ = ["COMPARISON_COLUMNS", "ensure_inspections", "read_summaries", "comparison_table", "add_inspect_section"]
+
+#: Columns of ``inspect_comparison.csv``: one row per (algo, game, extractor, axis, shift).
+COMPARISON_COLUMNS: tuple[str, ...] = (
+    "algo",
+    "game",
+    "extractor",
+    "seeds",
+    "median_ratio",
+    "axis",
+    "shift",
+    "tv_mean",
+    "value_change_mean",
+)
+
+_BASELINE = "nature"
+_HEADING = "## Inside the agents (`--inspect`)"
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    from rl_coordconv.analysis.load import find_run_dirs
+
+    return find_run_dirs(root)
+
+
+def _summary_path(run_dir: Path) -> Path:
+    return run_dir / INSPECT_DIR / SUMMARY
+
+
+def _up_to_date(run_dir: Path) -> bool:
+    summary = _summary_path(run_dir)
+    model = run_dir / runfolder.MODEL
+    return summary.is_file() and summary.stat().st_mtime >= model.stat().st_mtime
+
+
+def ensure_inspections(root: str | os.PathLike[str], games: int = 1) -> list[Path]:
+    """Inspect every run folder under ``root`` that has a final model but no up-to-date inspection.
+
+    An inspection older than the run's ``model.zip`` is redone; runs without a model are skipped.
+
+    :param root: a sweep folder (or any folder of run folders)
+    :param games: whole games per inspection (as ``rl-coordconv inspect --games``)
+    :return: the run folders inspected now
+    """
+    done = []
+    for run_dir in _run_dirs(Path(root)):
+        if (run_dir / runfolder.MODEL).is_file() and not _up_to_date(run_dir):
+            inspect_run(run_dir, games)
+            done.append(run_dir)
+    return done
+
+
+def read_summaries(root: str | os.PathLike[str]) -> list[tuple[Path, dict[str, Any]]]:
+    """Every ``inspect/summary.json`` under ``root``.
+
+    :param root: a sweep folder
+    :return: (run folder, summary) pairs, sorted by run folder
+    """
+    found = []
+    for run_dir in _run_dirs(Path(root)):
+        path = _summary_path(run_dir)
+        if path.is_file():
+            found.append((run_dir, json.loads(path.read_text(encoding="utf-8"))))
+    return found
+
+
+def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Medians over seeds, per (algo, game, extractor, axis, shift).
+
+    :param summaries: parsed ``summary.json`` files (one per run)
+    :return: a frame with :data:`COMPARISON_COLUMNS`; ``median_ratio`` is NaN for extractors without
+        CoordConv layers; ``seeds`` counts the runs behind each median
+    """
+    rows = []
+    for s in summaries:
+        ratio = s.get("median_ratio")
+        for p in s.get("probe", []):
+            rows.append(
+                {
+                    "algo": s["algo"],
+                    "game": s["game"],
+                    "extractor": s["extractor"],
+                    "seed": s["seed"],
+                    "median_ratio": np.nan if ratio is None else float(ratio),
+                    "axis": p["axis"],
+                    "shift": int(p["shift"]),
+                    "tv_mean": float(p["tv_mean"]),
+                    "value_change_mean": float(p["value_change_mean"]),
+                }
+            )
+    if not rows:
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+    frame = pd.DataFrame(rows)
+    keys = ["algo", "game", "extractor", "axis", "shift"]
+    grouped = frame.groupby(keys, sort=True)
+    out = grouped.agg(
+        seeds=("seed", "nunique"),
+        median_ratio=("median_ratio", "median"),
+        tv_mean=("tv_mean", "median"),
+        value_change_mean=("value_change_mean", "median"),
+    ).reset_index()
+    return out[list(COMPARISON_COLUMNS)]
+
+
+def _extractor_order(names: Sequence[str]) -> list[str]:
+    distinct = sorted(set(names))
+    return ([_BASELINE] if _BASELINE in distinct else []) + [n for n in distinct if n != _BASELINE]
+
+
+def _probe_figure(block: pd.DataFrame, title: str) -> Any:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9.0, 3.4))
+    ax_tv, ax_v = fig.subplots(1, 2)
+    for index, extractor in enumerate(_extractor_order(block["extractor"].tolist())):
+        rows = block[block["extractor"] == extractor]
+        for axis, style in zip(AXES, ("-", "--")):
+            line = rows[rows["axis"] == axis].sort_values("shift")
+            color = f"C{index % 10}"
+            ax_tv.plot(line["shift"], line["tv_mean"], style, marker="o", color=color, label=f"{extractor}, {axis}")
+            ax_v.plot(line["shift"], line["value_change_mean"], style, marker="o", color=color)
+    for ax, label in ((ax_tv, "total-variation distance"), (ax_v, "|value change|")):
+        ax.set_xlabel("shift k (pixels)")
+        ax.set_ylabel(f"{label}, median over seeds")
+        ax.grid(alpha=0.3)
+    ax_tv.legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[str, Any]]]) -> str:
+    from rl_coordconv.inspection.figures import save_figure
+
+    largest = int(table_df["shift"].max()) if len(table_df) else 0
+    parts = [
+        f"\n{_HEADING}\n\n",
+        "Per game, one row per extractor, medians over seeds. *Ratio*: median over the CoordConv filters of the "
+        "coordinate term's size relative to the image term on the run's own frames ('-': no coordinate "
+        f"channels). *TV* and *|dV|*: the translation probe at a shift of k = {largest} pixels, the mean "
+        "total-variation distance of the action distributions and the mean absolute value change when the "
+        "frames move horizontally (h) or vertically (v). All shifts: `inspect_comparison.csv`; each run's "
+        "own maps, probe, saliency and game: its `inspect/inspect.md`.\n",
+    ]
+    for (algo, game), block in table_df.groupby(["algo", "game"], sort=True):
+        figure = f"inspect_probe_{algo}_{game}.png"
+        save_figure(_probe_figure(block, f"translation probe, {algo.upper()} on {game}"), out / figure)
+        rows = []
+        for extractor in _extractor_order(block["extractor"].tolist()):
+            own = block[block["extractor"] == extractor]
+            at = own[own["shift"] == largest].set_index("axis")
+            links = [
+                f"[{summary['seed']}]({os.path.relpath(run_dir / INSPECT_DIR / 'inspect.md', out)})"
+                for run_dir, summary in runs
+                if summary["algo"] == algo and summary["game"] == game and summary["extractor"] == extractor
+            ]
+            rows.append(
+                [
+                    f"`{extractor}`",
+                    int(own["seeds"].max()),
+                    fmt(float(own["median_ratio"].iloc[0])),
+                    fmt(float(at["tv_mean"].get("horizontal", np.nan))),
+                    fmt(float(at["tv_mean"].get("vertical", np.nan))),
+                    fmt(float(at["value_change_mean"].get("horizontal", np.nan))),
+                    fmt(float(at["value_change_mean"].get("vertical", np.nan))),
+                    ", ".join(links),
+                ]
+            )
+        parts.append(f"\n### {algo.upper()} on {game}\n\n")
+        parts.append(
+            table(["extractor", "seeds", "ratio", "TV h", "TV v", "abs. dV h", "abs. dV v", "inspections (seed)"], rows)
+        )
+        parts.append(f"\n![translation probe, {algo} on {game}]({figure})\n")
+    if table_df.empty:
+        parts.append("\nNo run folder under this folder has a model to inspect yet.\n")
+    return "".join(parts)
+
+
+def add_inspect_section(root: str | os.PathLike[str], report_md: str | os.PathLike[str], games: int = 1) -> Path:
+    """Inspect the sweep's runs where needed and append the side-by-side section to ``report.md``.
+
+    :param root: the sweep folder that was analysed
+    :param report_md: the report's ``report.md`` (its folder receives the CSV and figures)
+    :param games: whole games per inspection
+    :return: the path of ``inspect_comparison.csv``
+    """
+    root, report_md = Path(root), Path(report_md)
+    out = report_md.parent
+    ensure_inspections(root, games)
+    runs = read_summaries(root)
+    table_df = comparison_table([summary for _, summary in runs])
+    csv_path = out / "inspect_comparison.csv"
+    runfolder.atomic_write_text(csv_path, table_df.to_csv(index=False, lineterminator="\n"))
+    text = report_md.read_text(encoding="utf-8") if report_md.is_file() else ""
+    text = text.split(f"\n{_HEADING}\n")[0]  # a section appended before is replaced, not repeated
+    runfolder.atomic_write_text(report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs))
+    return csv_path

@@ -1,0 +1,286 @@
+"""``rl-coordconv inspect``: coordinate terms, translation probe, saliency and GIF of a trained run.
+
+Two tiny PPO runs (256 agent steps, 2 environments, no evaluation) of Breakout, ``coordconv`` and
+``nature`` with the same seed, side by side as a sweep keeps them; a policy built to depend on position
+(its only feature is the x coordinate of the brightest pixel) checks what the probe and the saliency say.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from PIL import Image
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+from rl_coordconv import runfolder
+from rl_coordconv.cli import main
+from rl_coordconv.errors import UserError
+from rl_coordconv.extractors import EXTRACTORS, policy_kwargs_for
+from rl_coordconv.inspection import compute_inspection, inspect_run
+from rl_coordconv.inspection.compare import add_inspect_section, comparison_table, ensure_inspections
+from rl_coordconv.inspection.coord_terms import coordconv_layers, coordinate_terms
+from rl_coordconv.inspection.probe import SHIFTS, shift_frames, translation_probe
+from rl_coordconv.inspection.saliency import perturbation_saliency
+from rl_coordconv.training import train
+
+GAME = "Breakout"
+STEPS = 256
+TINY = {
+    "n_envs": 2,
+    "eval_episodes": 0,
+    "checkpoint_freq": 0,
+    "progress_bar": False,
+    "threads": 1,
+    "quiet": True,
+    "hyperparameters": {"n_steps": 64, "batch_size": 64, "n_epochs": 1},
+}
+FAST = {"max_frames": 48, "saliency_frames": 2}
+SPACE = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sweep")
+    for extractor in ("coordconv", "nature"):
+        train("ppo", GAME, extractor, 0, STEPS, out=root / "runs", **TINY)
+    return root
+
+
+@pytest.fixture(scope="module")
+def coord_run(sweep: Path) -> Path:
+    return sweep / "runs" / f"{GAME}-ppo-coordconv-seed0"
+
+
+@pytest.fixture(scope="module")
+def nature_run(sweep: Path) -> Path:
+    return sweep / "runs" / f"{GAME}-ppo-nature-seed0"
+
+
+@pytest.fixture(scope="module")
+def inspected(coord_run: Path, nature_run: Path):  # noqa: ANN201 - an Inspection
+    inspection = inspect_run(coord_run, **FAST)
+    inspect_run(nature_run, gif=False, **FAST)
+    return inspection
+
+
+# -- a trained run --------------------------------------------------------------------------------
+
+
+def test_inspect_writes_maps_probe_saliency_and_gif(inspected, coord_run: Path, nature_run: Path) -> None:
+    out = coord_run / "inspect"
+    assert inspected.out == out
+    for name in ("inspect.md", "summary.json", "coord_terms.csv", "coord_terms.npz", "coord_ratio.png",
+                 "coord_maps_features_extractor_cnn_0.png", "probe.csv", "probe.png", "saliency.npz",
+                 "saliency.png", "game.gif"):
+        assert (out / name).is_file(), name
+    assert not [p for p in coord_run.iterdir() if p.name.startswith(".inspect")]  # no temporary folder left
+
+    maps = np.load(out / "coord_terms.npz")
+    assert list(maps) == ["features_extractor.cnn.0"] and maps["features_extractor.cnn.0"].shape == (32, 20, 20)
+    filters = rows(out / "coord_terms.csv")
+    assert len(filters) == 32 and {r["layer"] for r in filters} == {"features_extractor.cnn.0"}
+    assert all(float(r["ratio"]) == pytest.approx(float(r["coord_rms"]) / float(r["image_rms"])) for r in filters)
+
+    saliency = np.load(out / "saliency.npz")
+    assert saliency["frames"].shape == (2, 4, 84, 84) and saliency["frames"].dtype == np.uint8
+    assert saliency["saliency"].shape == (2, 84, 84) and (saliency["saliency"] >= 0).all()
+
+    summary = json.loads((out / "summary.json").read_text())
+    kept = summary["frames"]["kept"]
+    assert kept == len(inspected.frames.observations) and 2 <= kept <= FAST["max_frames"]
+    assert summary["frames"]["games"] == 1 and summary["baseline"]["run"] == nature_run.name
+
+    probe = rows(out / "probe.csv")
+    assert len(probe) == 2 * 2 * len(SHIFTS)  # (this run, matching nature run) x (horizontal, vertical) x k
+    assert {r["extractor"] for r in probe} == {"coordconv", "nature"}
+
+    with Image.open(out / "game.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == summary["gif"]["images"] == inspected.gif_images
+    text = (out / "inspect.md").read_text()
+    assert nature_run.name in text and "game.gif" in text and "No coordinate channels" not in text
+
+
+def test_probe_is_exactly_zero_without_a_shift(inspected, coord_run: Path) -> None:
+    zero = [r for r in rows(coord_run / "inspect" / "probe.csv") if r["shift"] == "0"]
+    assert len(zero) == 4
+    for row in zero:
+        assert float(row["tv_mean"]) == 0.0 and float(row["value_change_mean"]) == 0.0
+    assert any(float(r["tv_mean"]) > 0 for r in rows(coord_run / "inspect" / "probe.csv"))
+
+
+def test_the_same_call_gives_the_same_numbers(inspected, coord_run: Path) -> None:
+    again = compute_inspection(coord_run, compare=False, **FAST)
+    np.testing.assert_array_equal(again.frames.observations, inspected.frames.observations)
+    assert again.probe == inspected.probe
+    np.testing.assert_array_equal(again.terms[0].image_rms, inspected.terms[0].image_rms)
+    np.testing.assert_array_equal(again.saliency, inspected.saliency)
+
+
+def test_nature_has_no_coordinate_channels(inspected, nature_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(nature_run), "--no-gif", "--frames", "16"]) == 0
+    assert str(nature_run / "inspect" / "inspect.md") in capsys.readouterr().out
+    out = nature_run / "inspect"
+    assert "No coordinate channels" in (out / "inspect.md").read_text()
+    assert not (out / "coord_terms.csv").exists() and not (out / "game.gif").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["median_ratio"] is None and summary["coordconv_layers"] == [] and summary["baseline"] is None
+
+
+def test_bad_input_is_one_line(sweep: Path, coord_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(tmp_path / "nowhere")]) == 2
+    assert main(["inspect", str(coord_run), "--games", "0"]) == 2
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / runfolder.CONFIG).write_text((coord_run / runfolder.CONFIG).read_text())
+    with pytest.raises(UserError, match="model.zip"):
+        inspect_run(unfinished)
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 2 and all(line.startswith("rl-coordconv inspect: error:") for line in errors)
+
+
+def test_analyze_inspect_compares_extractors_per_game(inspected, sweep: Path, tmp_path: Path) -> None:
+    assert ensure_inspections(sweep) == []  # both runs already have up-to-date inspections
+    report = tmp_path / "report.md"
+    report.write_text("# Report\n\nabove\n")
+    for _ in range(2):  # a second call replaces the section instead of repeating it
+        table = add_inspect_section(sweep, report)
+    text = report.read_text()
+    assert text.startswith("# Report\n\nabove\n") and text.count("## Inside the agents") == 1
+    assert "### PPO on Breakout" in text and (tmp_path / "inspect_probe_ppo_Breakout.png").is_file()
+    comparison = rows(table)
+    assert len(comparison) == 2 * 2 * len(SHIFTS)
+    by_extractor = {r["extractor"]: r for r in comparison}
+    assert by_extractor["nature"]["median_ratio"] == "" and float(by_extractor["coordconv"]["median_ratio"]) > 0
+    assert all(r["seeds"] == "1" for r in comparison)
+
+
+def test_analyze_inspect_flag(inspected, sweep: Path) -> None:
+    assert main(["analyze", str(sweep), "--inspect", "--score", "train_last_100", "--reps", "50"]) == 0
+    assert "## Inside the agents" in (sweep / "report" / "report.md").read_text()
+
+
+def test_comparison_takes_medians_over_seeds() -> None:
+    def summary(seed: int, ratio: float | None, tv: float) -> dict:
+        probe = [{"axis": "horizontal", "shift": 8, "tv_mean": tv, "value_change_mean": 2 * tv}]
+        return {"algo": "ppo", "game": "Pong", "extractor": "coordconv", "seed": seed, "median_ratio": ratio,
+                "probe": probe}
+
+    table = comparison_table([summary(0, 0.1, 0.2), summary(1, 0.3, 0.4), summary(2, 0.5, 0.9)])
+    assert table.to_dict("records") == [
+        {"algo": "ppo", "game": "Pong", "extractor": "coordconv", "seeds": 3, "median_ratio": 0.3,
+         "axis": "horizontal", "shift": 8, "tv_mean": 0.4, "value_change_mean": 0.8}
+    ]
+
+
+# -- every registered extractor -------------------------------------------------------------------
+
+
+def random_frames(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, *SPACE.shape), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTORS))
+def test_coordinate_terms_split_each_coordconv_layer(name: str) -> None:
+    torch.manual_seed(0)
+    policy = ActorCriticPolicy(SPACE, spaces.Discrete(4), lambda _: 0.0, **policy_kwargs_for(name)).eval()
+    frames = random_frames(6)
+    terms = coordinate_terms(policy, frames, batch_size=4)
+    layers = coordconv_layers(policy)
+    assert [t.layer for t in terms] == [n for n, _ in layers]
+    if name == "nature":
+        assert terms == []
+    x = policy.obs_to_tensor(frames)[0].float() / 255.0
+    with torch.no_grad():
+        for (_, layer), term in zip(layers, terms):
+            if term.input_shape != (4, 84, 84):
+                continue  # deeper layers: their input is the previous layer's output
+            image_term = layer._conv_forward(x, layer.image_weight, None)
+            # the layer's output is its image term plus the maps, at every position of every frame
+            np.testing.assert_allclose((layer(x) - image_term).numpy(), np.broadcast_to(term.maps, image_term.shape),
+                                       rtol=1e-4, atol=1e-5)
+            rms = image_term.double().pow(2).mean(dim=(0, 2, 3)).sqrt().numpy()
+            np.testing.assert_allclose(term.image_rms, rms, rtol=1e-6)
+    shapes = {"coordconv": [(32, 20, 20)], "coordconv_r": [(32, 20, 20)],
+              "coordconv_all": [(32, 20, 20), (64, 9, 9), (64, 7, 7)], "nature": []}
+    if name in shapes:
+        assert [t.maps.shape for t in terms] == shapes[name]
+
+
+# -- a policy built to depend on position ---------------------------------------------------------
+
+
+class BrightestX(BaseFeaturesExtractor):
+    """One feature: the x coordinate, in [-1, 1], of the brightest pixel of the newest frame."""
+
+    def __init__(self, observation_space: spaces.Box) -> None:
+        super().__init__(observation_space, features_dim=1)
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        newest = observations[:, -1]
+        n, _, width = newest.shape
+        column = newest.reshape(n, -1).argmax(dim=1) % width
+        return (2.0 * column.float() / (width - 1) - 1.0).unsqueeze(1)
+
+
+@pytest.fixture(scope="module")
+def position_policy() -> ActorCriticPolicy:
+    policy = ActorCriticPolicy(SPACE, spaces.Discrete(4), lambda _: 0.0, net_arch=[], features_extractor_class=BrightestX)
+    with torch.no_grad():
+        policy.action_net.weight.copy_(torch.tensor([[-3.0], [-1.0], [1.0], [3.0]]))
+        policy.action_net.bias.zero_()
+        policy.value_net.weight.fill_(1.0)
+        policy.value_net.bias.zero_()
+    return policy.eval()
+
+
+def dot_frames(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Noise in [0, 200] with one pixel at 255, at least 12 pixels from every edge; returns frames and (row, col)."""
+    rng = np.random.default_rng(seed)
+    frames = rng.integers(0, 201, (n, *SPACE.shape), dtype=np.uint8)
+    where = rng.integers(12, 72, (n, 2))
+    frames[np.arange(n), :, where[:, 0], where[:, 1]] = 255
+    return frames, where
+
+
+def test_probe_grows_with_the_shift_for_a_policy_that_reads_position(position_policy: ActorCriticPolicy) -> None:
+    frames, _ = dot_frames(32)
+    probe = {(r.axis, r.shift): r for r in translation_probe(position_policy, frames)}
+    horizontal = [probe["horizontal", k].tv_mean for k in SHIFTS]
+    assert horizontal[0] == 0.0 and all(a < b for a, b in zip(horizontal, horizontal[1:]))
+    for k in SHIFTS:  # the value is x itself: it moves by exactly 2k / 83
+        assert probe["horizontal", k].value_change_mean == pytest.approx(2 * k / 83, rel=1e-5, abs=1e-7)
+        assert probe["vertical", k].tv_mean == 0.0 and probe["vertical", k].value_change_mean == 0.0
+
+
+def test_shift_frames_moves_content_and_repeats_the_edge() -> None:
+    frames = np.arange(2 * 3 * 5, dtype=np.uint8).reshape(2, 3, 5)
+    right = shift_frames(frames, dx=2)
+    np.testing.assert_array_equal(right[..., 2:], frames[..., :3])
+    np.testing.assert_array_equal(right[..., :2], np.repeat(frames[..., :1], 2, axis=-1))
+    up = shift_frames(frames, dy=-1)
+    np.testing.assert_array_equal(up[..., :2, :], frames[..., 1:, :])
+    np.testing.assert_array_equal(up[..., 2, :], frames[..., 2, :])
+    np.testing.assert_array_equal(shift_frames(frames), frames)
+
+
+def test_saliency_points_at_the_pixel_the_policy_reads(position_policy: ActorCriticPolicy) -> None:
+    frames, where = dot_frames(2, seed=3)
+    saliency = perturbation_saliency(position_policy, frames)
+    assert saliency.shape == (2, 84, 84)
+    rows_, cols = np.mgrid[0:84, 0:84]
+    for i, (r, c) in enumerate(where):
+        distance = np.hypot(rows_ - r, cols - c)
+        assert saliency[i].max() > 0 and distance.flat[saliency[i].argmax()] <= 8
+        assert saliency[i][distance > 16].max() == 0.0
