@@ -27,6 +27,7 @@ import yaml
 from rl_coordconv.errors import UserError, check_name, normalize_name
 
 if TYPE_CHECKING:
+    from rl_coordconv.learner import LearnerSettings
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
 
@@ -425,6 +426,7 @@ def build_model(
     device: str = "auto",
     tensorboard_log: str | None = None,
     verbose: int = 0,
+    learner: LearnerSettings | None = None,
 ) -> OnPolicyAlgorithm:
     """Build an SB3 A2C or PPO ``CnnPolicy`` model from a preset and an extractor.
 
@@ -439,16 +441,20 @@ def build_model(
     :param device: ``auto``, ``cpu`` or ``cuda``
     :param tensorboard_log: folder for TensorBoard logs, or None
     :param verbose: SB3's verbosity
+    :param learner: how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`; default:
+        its defaults, channels-last weights); never what it learns
     :return: the model
     """
     from stable_baselines3 import A2C, PPO
+
+    from rl_coordconv import learner as _learner
 
     cls = {"a2c": A2C, "ppo": PPO}[preset.algo]
     hyper = dict(preset.hyperparams)
     for name in ("learning_rate", "clip_range", "clip_range_vf"):
         if hyper.get(name) is not None:
             hyper[name] = parse_schedule(hyper[name])
-    return cls(
+    model = cls(
         "CnnPolicy",
         env,
         policy_kwargs=_resolved_policy_kwargs(preset, extractor, extractor_kwargs or {}),
@@ -458,18 +464,31 @@ def build_model(
         verbose=verbose,
         **hyper,
     )
+    return _learner.apply(model, learner if learner is not None else _learner.LearnerSettings())
 
 
-def load_model(algo: str, path: str | Path, env: VecEnv | None = None, *, device: str = "auto") -> OnPolicyAlgorithm:
+def load_model(
+    algo: str,
+    path: str | Path,
+    env: VecEnv | None = None,
+    *,
+    device: str = "auto",
+    learner: LearnerSettings | None = None,
+) -> OnPolicyAlgorithm:
     """Load a saved A2C/PPO model (``model.zip`` or a checkpoint), keeping its saved last observation.
 
     :param algo: ``"a2c"`` or ``"ppo"``
     :param path: the ``.zip`` file
     :param env: the VecEnv to attach (None to only predict)
     :param device: ``auto``, ``cpu`` or ``cuda``
+    :param learner: the run's learner settings, applied again so a resumed run computes as the
+        uninterrupted one did (None: plain NCHW eager, as runs made before these settings)
     :return: the model
     """
     from stable_baselines3 import A2C, PPO
 
+    from rl_coordconv import learner as _learner
+
     cls = {"a2c": A2C, "ppo": PPO}[canonical_algo(algo)]
-    return cls.load(str(path), env=env, device=device, force_reset=False)
+    model = cls.load(str(path), env=env, device=device, force_reset=False)
+    return _learner.apply(model, learner if learner is not None else _learner.LearnerSettings.from_dict(None))

@@ -44,7 +44,7 @@ def play_games(
     *,
     seed: int,
     protocol: str | Protocol = "standard",
-    backend: str = "sb3",
+    backend: str = "ale_vector",
     n_envs: int = 8,
     deterministic: bool = False,
 ) -> list[float]:
@@ -105,7 +105,7 @@ def record_gif(
     *,
     seed: int,
     protocol: str | Protocol = "standard",
-    backend: str = "sb3",
+    backend: str = "ale_vector",
     deterministic: bool = False,
     max_frames: int = MAX_GIF_FRAMES,
 ) -> tuple[float, int]:
@@ -116,7 +116,8 @@ def record_gif(
     :param path: the GIF to write
     :param seed: the game's seed
     :param protocol: the protocol the model was trained under
-    :param backend: the environment backend (it must render RGB frames)
+    :param backend: the environment backend; one that cannot render RGB screens (``ale_vector``) is
+        replaced by ``sb3`` for this one game (same protocol, same observations)
     :param deterministic: take the most likely action instead of sampling
     :param max_frames: keep at most this many images (the game is still played to its end)
     :return: the game's whole-game score and the number of images written
@@ -124,9 +125,11 @@ def record_gif(
     import torch
     from PIL import Image
 
-    from rl_coordconv.atari import get_protocol, make_vec_env
+    from rl_coordconv.atari import get_backend, get_protocol, make_vec_env
 
     path = _check_gif_path(path)
+    if not get_backend(backend).renders:
+        backend = "sb3"
     frame_ms = round(1000 * get_protocol(protocol).frame_skip / 60)
     env = make_vec_env(game, 1, seed, protocol, backend=backend)
     frames: list[Any] = []
@@ -194,7 +197,7 @@ def evaluate_run(
             hint = " (it has a checkpoint: pass --checkpoint to play that)" if latest_checkpoint(run_dir) else ""
             raise UserError(f"run folder {str(run_dir)!r} has no {runfolder.MODEL}: the run is not complete{hint}")
     from rl_coordconv.atari import Protocol
-    from rl_coordconv.training import _device
+    from rl_coordconv.checks import torch_device
 
     protocol = Protocol(**config.protocol)
     backend = config.backend
@@ -202,7 +205,7 @@ def evaluate_run(
         seed = int(config.seeds.get("evaluation", 0)) + 1000 * 1000
     if deterministic is None:
         deterministic = config.evaluation.deterministic
-    model = load_model(config.algo, model_path, device=_device(device))
+    model = load_model(config.algo, model_path, device=torch_device(device))
     n_envs = config.n_envs
     scores = play_games(
         model, config.game, n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs,

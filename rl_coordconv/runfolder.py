@@ -437,6 +437,10 @@ class RunConfig:
     :param seeds: the derived seeds (``root``, ``training``, ``evaluation``)
     :param device: the torch device trained on
     :param threads: torch threads
+    :param resume: how the run resumes after an interruption: ``exact`` (the environment backend restores
+        the games in progress) or ``repeatable`` (they restart with seeds derived from the checkpoint)
+    :param learner: how the policy computed (:class:`rl_coordconv.learner.LearnerSettings` as a mapping;
+        None for runs made before those settings existed: eager float32, NCHW)
     :param versions: software versions
     :param command: the command line (or Python call) that started the run
     :param created: when the run folder was created (ISO 8601, UTC)
@@ -461,6 +465,8 @@ class RunConfig:
     seeds: dict[str, int]
     device: str = "cpu"
     threads: int = 1
+    resume: str = "exact"
+    learner: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=dict)
     command: str = ""
     created: str = ""

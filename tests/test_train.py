@@ -30,6 +30,9 @@ TINY: dict[str, Any] = {
     "progress_bar": False,
     "threads": 1,
     "quiet": True,
+    # These tests pin exact resume and whole-game rows, which need the backend that restores its games:
+    # the ale_vector backend's runs are tested in tests/test_ale_vector_train.py.
+    "backend": "sb3",
 }
 PPO_TINY = {"n_steps": 32, "batch_size": 32, "n_epochs": 2}
 

@@ -42,7 +42,8 @@ def make_vec_env(
     seed: int,
     protocol: str | Protocol = "standard",
     *,
-    backend: str | EnvBackend = "sb3",
+    backend: str | EnvBackend = "ale_vector",
+    threads: int | None = None,
 ) -> VecEnv:
     """Build ``n_envs`` parallel copies of an Atari game under an evaluation protocol.
 
@@ -50,7 +51,9 @@ def make_vec_env(
     :param n_envs: number of parallel environments (at least 1)
     :param seed: seed of environment 0; environment ``i`` is seeded with ``seed + i`` at its first reset
     :param protocol: ``"standard"``, ``"machado"`` or a :class:`Protocol`
-    :param backend: the environment backend (``"sb3"``)
+    :param backend: the environment backend (``"ale_vector"``, the default, or ``"sb3"``)
+    :param threads: threads the backend may use to step its games (default: the backend's own, for
+        ``ale_vector`` the cores this process may use)
     :return: an SB3 VecEnv with channel-first ``uint8`` observations ``(n_envs, 4, 84, 84)``, clipped
         (learning) rewards, and ``info["episode"]["r"]`` = the whole-game unclipped score when a game ends
     :raises UserError: for an unknown game, protocol or backend, or a bad ``n_envs`` / ``seed``
@@ -59,4 +62,6 @@ def make_vec_env(
         raise UserError(f"n_envs must be a positive whole number, got {n_envs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UserError(f"seed must be a non-negative whole number, got {seed!r}")
-    return get_backend(backend).make(canonical_game(game), n_envs, seed, get_protocol(protocol))
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise UserError(f"threads must be a positive whole number, got {threads!r}")
+    return get_backend(backend).make(canonical_game(game), n_envs, seed, get_protocol(protocol), threads=threads)

@@ -2,8 +2,9 @@
 
 A backend turns (game, n_envs, seed, protocol) into an SB3 ``VecEnv`` of channel-first ``uint8``
 observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Only
-``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`) exists today; a faster
-backend on ale-py's C++ ``AtariVectorEnv`` registers itself here with :func:`register_backend`.
+``ale_vector`` (ale-py's C++ ``AtariVectorEnv``, :mod:`rl_coordconv.atari.ale_vector_backend`, the
+default for new runs) and ``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`,
+exact resume). A new backend registers itself here with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -28,28 +29,38 @@ class EnvBackend:
 
     :param name: the name users pass as ``backend``
     :param module: the module implementing it, imported on first use (keeps ``--help`` fast); it defines
-        ``make(game, n_envs, seed, protocol) -> VecEnv`` and, when it supports exact resume,
+        ``make(game, n_envs, seed, protocol, threads=None) -> VecEnv`` and, when it supports exact resume,
         ``get_state(venv)`` and ``set_state(venv, state)``
     :param description: one line for listings
+    :param renders: whether its VecEnv's ``get_images`` returns RGB screens (for GIFs)
     """
 
     name: str
     module: str
     description: str = ""
+    renders: bool = True
 
     def _impl(self) -> Any:
         return importlib.import_module(self.module)
 
-    def make(self, game: str, n_envs: int, seed: int, protocol: Protocol) -> VecEnv:
+    def make(self, game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | None = None) -> VecEnv:
         """Build the VecEnv (see :func:`rl_coordconv.atari.make_vec_env`).
 
         :param game: canonical game name
         :param n_envs: number of environments
         :param seed: seed of environment 0 (environment i gets ``seed + i``)
         :param protocol: the protocol's settings
+        :param threads: threads the backend may use to step its games (None: its default; backends
+            that step games on the calling thread ignore it)
         :return: the VecEnv
         """
-        return self._impl().make(game, n_envs, seed, protocol)
+        return self._impl().make(game, n_envs, seed, protocol, threads=threads)
+
+    @property
+    def resume(self) -> str:
+        """How a run on this backend resumes: ``exact`` (the games in progress are restored) or
+        ``repeatable`` (they restart with seeds derived from the checkpoint, the same on every resume)."""
+        return "exact" if self.can_snapshot else "repeatable"
 
     @property
     def can_snapshot(self) -> bool:
@@ -99,6 +110,14 @@ def get_backend(name: str | EnvBackend) -> EnvBackend:
     return ENV_BACKENDS[check_name("environment backend", name, ENV_BACKENDS)]
 
 
+register_backend(
+    EnvBackend(
+        "ale_vector",
+        "rl_coordconv.atari.ale_vector_backend",
+        "ale-py's C++ AtariVectorEnv (games stepped in C++ threads), SB3 VecEnv adapter (repeatable resume)",
+        renders=False,
+    )
+)
 register_backend(
     EnvBackend(
         "sb3",

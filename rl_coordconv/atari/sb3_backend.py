@@ -31,7 +31,7 @@ __all__ = ["make", "get_state", "set_state"]
 _LINKS = frozenset({"env", "venv", "envs", "ale", "class_attributes"})
 
 
-def make(game: str, n_envs: int, seed: int, protocol: Protocol) -> VecEnv:
+def make(game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | None = None) -> VecEnv:
     """Build ``n_envs`` copies of ``game`` under ``protocol``.
 
     Environment ``i`` is seeded with ``seed + i`` at its first reset (SB3's convention).
@@ -40,6 +40,7 @@ def make(game: str, n_envs: int, seed: int, protocol: Protocol) -> VecEnv:
     :param n_envs: number of environments
     :param seed: seed of environment 0
     :param protocol: the protocol's settings
+    :param threads: ignored: the games step one after another on the calling thread
     :return: a VecEnv of channel-first uint8 observations ``(n_envs, frame_stack, size, size)``
     """
     import ale_py

@@ -82,8 +82,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints once the run is complete")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: half the CPUs available, 1 to 4)")
-    parser.add_argument("--backend", default="sb3", help="environment backend (default sb3)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPUs available, at most 8)")
+    parser.add_argument(
+        "--backend",
+        default="ale_vector",
+        help="environment backend: ale_vector (ale-py's C++ vector env, default) or sb3 (SB3's wrappers, exact resume)",
+    )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the features extractor (faster updates after a start-up cost; same learning)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=run)
 
@@ -97,7 +106,7 @@ def _command(args: argparse.Namespace) -> str:
             parts += [f"--{option.replace('_', '-')}", str(value)]
     for item in args.overrides:
         parts += ["--set", item]
-    for flag in ("eval_deterministic", "keep_checkpoints"):
+    for flag in ("eval_deterministic", "keep_checkpoints", "compile"):
         if getattr(args, flag):
             parts.append(f"--{flag.replace('_', '-')}")
     return " ".join(shlex.quote(p) for p in parts)
@@ -110,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     :return: exit status
     """
     from rl_coordconv.agents import parse_overrides
+    from rl_coordconv.learner import LearnerSettings
     from rl_coordconv.training import train
 
     train(
@@ -134,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         progress_bar=not args.no_progress and not args.quiet,
         threads=args.threads,
         backend=args.backend,
+        learner=LearnerSettings(compile=args.compile),
         command=_command(args),
         quiet=args.quiet,
     )

@@ -1,0 +1,490 @@
+"""``rl-coordconv bench``: what this package costs and gains, measured side by side on this machine.
+
+Four sections, each comparing contenders *interleaved* (A B A B ... in rounds, in one process) and
+reporting medians, so that drift on a shared machine does not decide a ratio:
+
+- ``env``: agent steps/s of random play with the same number of environments on the same game: this
+  package's ``ale_vector`` backend, SB3's ``make_atari_env`` + ``VecFrameStack`` on ``DummyVecEnv``
+  (the standard SB3 Atari pipeline), and ale-py's raw ``AtariVectorEnv``;
+- ``extractor``: one training step (forward + backward + Adam, batch 256 of 4x84x84, a linear head to a
+  scalar loss) of every registered extractor, with this package's learner settings, against ``nature``;
+  ``nature (SB3 eager)`` shows what the learner settings gain;
+- ``train``: end-to-end training agent steps/s with the zoo presets for PPO and A2C: this package's
+  defaults (``ale_vector`` backend, learner settings, default threads) against a plain SB3 script (the
+  standard pipeline with SB3's NatureCNN, torch's default threads), each advancing by whole rollouts;
+- ``sweep``: agent steps/s of a sweep of two PPO cells run by two workers (a core each) against one
+  worker given every core, on the same machine (total agent steps over the sweep's wall time, start-up
+  included, and the runs' own training rates).
+
+:func:`run_bench` returns the figures and ratios as one mapping; :func:`format_bench` renders them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rl_coordconv.checks import available_cpus
+from rl_coordconv.errors import UserError
+
+__all__ = ["BenchSettings", "SECTIONS", "run_bench", "format_bench"]
+
+#: The sections, in the order they run.
+SECTIONS: tuple[str, ...] = ("env", "extractor", "train", "sweep")
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How much to measure.
+
+    :param game: the game every section plays
+    :param n_envs: environments in the ``env`` section
+    :param env_agent_steps: agent steps per contender per round in the ``env`` section
+    :param rounds: interleaved rounds per section
+    :param train_rollouts: whole rollouts per contender per round in the ``train`` section
+    :param sweep_agent_steps: agent steps of each of the two cells in the ``sweep`` section
+    :param sections: which sections to run
+    """
+
+    game: str = "Breakout"
+    n_envs: int = 8
+    env_agent_steps: int = 8_000
+    rounds: int = 5
+    train_rollouts: int = 2
+    sweep_agent_steps: int = 16_384
+    sections: tuple[str, ...] = SECTIONS
+
+    @classmethod
+    def quick(cls, sections: Iterable[str] = SECTIONS) -> BenchSettings:
+        """Settings that finish within about 3 minutes on a 2-core machine.
+
+        :param sections: which sections to run
+        :return: the settings
+        """
+        return cls(
+            env_agent_steps=2_000, rounds=3, train_rollouts=1, sweep_agent_steps=4_096, sections=tuple(sections)
+        )
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+
+def _interleave(contenders: Mapping[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Run each contender once per round, in turn; each returns its measured rate (or time)."""
+    results: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, measure in contenders.items():
+            results[name].append(float(measure()))
+    return results
+
+
+def _summary(samples: Mapping[str, list[float]], base: str, higher_is_better: bool = True) -> dict[str, Any]:
+    """Medians and the median of per-round ratios to ``base`` (rates: x / base; times: base / x)."""
+    out: dict[str, Any] = {}
+    for name, values in samples.items():
+        pairs = zip(values, samples[base])
+        ratios = [(v / b if higher_is_better else b / v) for v, b in pairs if v > 0 and b > 0]
+        out[name] = {
+            "median": statistics.median(values),
+            "samples": [round(v, 6) for v in values],
+            "ratio_to_" + base.split(" ")[0]: statistics.median(ratios) if ratios else None,
+        }
+    return out
+
+
+# -- env ---------------------------------------------------------------------------------------------
+
+
+def _env_rate(env: Any, step: Callable[[np.ndarray], Any], n_envs: int, agent_steps: int, actions: int) -> float:
+    rng = np.random.default_rng(0)
+    batches = max(1, agent_steps // n_envs)
+    acts = rng.integers(0, actions, size=(batches, n_envs))
+    start = time.perf_counter()
+    for a in acts:
+        step(a)
+    return batches * n_envs / (time.perf_counter() - start)
+
+
+def bench_env(settings: BenchSettings) -> dict[str, Any]:
+    """Agent steps/s of random play: ``ale_vector`` vs SB3's pipeline vs raw ``AtariVectorEnv``.
+
+    :param settings: the settings
+    :return: per contender: median agent steps/s, samples and ratio to raw ``AtariVectorEnv``; plus the
+        ratio of ``ale_vector`` to SB3's pipeline
+    """
+    import ale_py
+    import gymnasium as gym
+    from ale_py.vector_env import AtariVectorEnv
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    from rl_coordconv.atari import canonical_game, make_vec_env
+    from rl_coordconv.atari.ale_vector_backend import default_env_threads, rom_id
+
+    gym.register_envs(ale_py)
+    game, n = canonical_game(settings.game), settings.n_envs
+    threads = min(n, default_env_threads())
+    ours = make_vec_env(game, n, 0, "standard", backend="ale_vector", threads=threads)
+    sb3 = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n, seed=0), n_stack=4)
+    raw = AtariVectorEnv(rom_id(game), n, num_threads=threads, reward_clipping=False, life_loss_info=True)
+    actions = int(ours.action_space.n)
+    try:
+        ours.reset()
+        sb3.reset()
+        raw.reset(seed=0)
+
+        def step_sb3(a: np.ndarray) -> Any:
+            return sb3.step(a)
+
+        def step_raw(a: np.ndarray) -> Any:
+            return raw.step(a)
+
+        contenders = {
+            "ale_vector backend": lambda: _env_rate(ours, ours.step, n, settings.env_agent_steps, actions),
+            "SB3 make_atari_env + VecFrameStack": lambda: _env_rate(sb3, step_sb3, n, settings.env_agent_steps, actions),
+            "raw AtariVectorEnv": lambda: _env_rate(raw, step_raw, n, settings.env_agent_steps, actions),
+        }
+        _interleave(contenders, 1)  # warm-up
+        samples = _interleave(contenders, settings.rounds)
+    finally:
+        ours.close()
+        sb3.close()
+        raw.close()
+    out = _summary(samples, "raw AtariVectorEnv")
+    pairs = zip(samples["ale_vector backend"], samples["SB3 make_atari_env + VecFrameStack"])
+    return {
+        "game": game,
+        "n_envs": n,
+        "threads": threads,
+        "contenders": out,
+        "ale_vector_vs_raw": out["ale_vector backend"]["ratio_to_raw"],
+        "ale_vector_vs_sb3": statistics.median(a / b for a, b in pairs),
+    }
+
+
+# -- extractor ---------------------------------------------------------------------------------------
+
+
+def bench_extractor(settings: BenchSettings, batch: int = 256) -> dict[str, Any]:
+    """Training-step time of every registered extractor against ``nature`` (lower is better).
+
+    :param settings: the settings
+    :param batch: images per step
+    :return: per extractor: median seconds per step, samples and ratio of times to ``nature``
+    """
+    import torch
+    from gymnasium import spaces
+    from torch import nn
+
+    from rl_coordconv.extractors import EXTRACTORS, policy_kwargs_for
+    from rl_coordconv.learner import LearnerSettings, apply
+
+    space = spaces.Box(0, 255, (4, 84, 84), np.uint8)
+    torch.manual_seed(0)
+    images = torch.rand(batch, 4, 84, 84)
+
+    def build(name: str, learner: LearnerSettings) -> Callable[[], float]:
+        kwargs = policy_kwargs_for(name)
+        model = kwargs["features_extractor_class"](space, **kwargs["features_extractor_kwargs"])
+        head = nn.Linear(model.features_dim, 1)
+        apply(model, learner)
+        optimizer = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-4)
+
+        def step() -> float:
+            start = time.perf_counter()
+            optimizer.zero_grad(set_to_none=True)
+            head(model(images)).pow(2).mean().backward()
+            optimizer.step()
+            return time.perf_counter() - start
+
+        return step
+
+    ours = LearnerSettings()
+    contenders = {name: build(name, ours) for name in EXTRACTORS}
+    contenders["nature (SB3 eager)"] = build("nature", LearnerSettings.from_dict(None))
+    _interleave(contenders, 2)  # warm-up
+    samples = _interleave(contenders, max(settings.rounds, 5))
+    out = _summary(samples, "nature", higher_is_better=False)
+    return {
+        "batch": batch,
+        "threads": torch.get_num_threads(),
+        "learner": ours.to_dict(),
+        "contenders": out,
+        "time_ratio_to_nature": {
+            name: statistics.median(v / b for v, b in zip(samples[name], samples["nature"])) for name in samples
+        },
+    }
+
+
+# -- train -------------------------------------------------------------------------------------------
+
+
+def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
+    """The zoo-preset model: built by this package, or as a plain SB3 script would (SB3's own NatureCNN,
+    its ``CnnPolicy`` defaults, the same hyperparameters and optimizer)."""
+    from rl_coordconv.agents import OPTIMIZERS, build_model, load_preset, parse_schedule
+
+    preset = load_preset(algo)
+    if ours:
+        return build_model(preset, env, extractor="nature", seed=0, device="cpu")
+    from stable_baselines3 import A2C, PPO
+
+    hyper = dict(preset.hyperparams)
+    for name in ("learning_rate", "clip_range", "clip_range_vf"):
+        if hyper.get(name) is not None:
+            hyper[name] = parse_schedule(hyper[name])
+    policy_kwargs = {k: v for k, v in preset.policy_kwargs.items() if k != "optimizer"}
+    policy_kwargs["optimizer_class"] = OPTIMIZERS[preset.policy_kwargs.get("optimizer", "adam")]()
+    cls = {"a2c": A2C, "ppo": PPO}[algo]
+    return cls("CnnPolicy", env, seed=0, device="cpu", policy_kwargs=policy_kwargs, **hyper)
+
+
+def bench_train(settings: BenchSettings) -> dict[str, Any]:
+    """End-to-end training agent steps/s, zoo presets: this package's defaults vs a plain SB3 script.
+
+    :param settings: the settings
+    :return: per algorithm: per contender median agent steps/s and samples, and the ratio
+    """
+    import torch
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    from rl_coordconv.agents import load_preset
+    from rl_coordconv.atari import canonical_game, make_vec_env
+    from rl_coordconv.training import default_threads
+
+    game = canonical_game(settings.game)
+    torch_default = torch.get_num_threads()
+    ours_threads = default_threads()
+    out: dict[str, Any] = {}
+    for algo in ("ppo", "a2c"):
+        preset = load_preset(algo)
+        n_envs = preset.n_envs
+        rollout = n_envs * int(preset.hyperparams.get("n_steps", 5))
+        chunk = rollout * settings.train_rollouts * (1 if algo == "ppo" else 10)
+        our_env = make_vec_env(game, n_envs, 0, "standard", backend="ale_vector")
+        sb3_env = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n_envs, seed=0), n_stack=4)
+        models = {"rl-coordconv": _zoo_model(algo, our_env, True), "plain SB3": _zoo_model(algo, sb3_env, False)}
+        threads = {"rl-coordconv": ours_threads, "plain SB3": torch_default}
+
+        def measure(name: str) -> Callable[[], float]:
+            def run() -> float:
+                torch.set_num_threads(threads[name])
+                model = models[name]
+                start = time.perf_counter()
+                model.learn(chunk, reset_num_timesteps=False)
+                return chunk / (time.perf_counter() - start)
+
+            return run
+
+        try:
+            contenders = {name: measure(name) for name in models}
+            _interleave(contenders, 1)  # warm-up
+            samples = _interleave(contenders, settings.rounds)
+        finally:
+            our_env.close()
+            sb3_env.close()
+        summary = _summary(samples, "plain SB3")
+        out[algo] = {
+            "agent_steps_per_round": chunk,
+            "threads": threads,
+            "contenders": summary,
+            "ratio": summary["rl-coordconv"]["ratio_to_plain"],
+        }
+    torch.set_num_threads(torch_default)
+    return out
+
+
+# -- sweep -------------------------------------------------------------------------------------------
+
+
+def _sweep_once(workers: int, agent_steps: int, game: str, root: Path, index: int) -> dict[str, float]:
+    from rl_coordconv import runfolder
+    from rl_coordconv.sweep import parse_spec, run_sweep
+
+    text = (
+        f"name: bench\ngames: [{game}]\nalgos: [ppo]\nextractors: [nature, coordconv]\nseeds: 1\n"
+        f"agent_steps: {agent_steps}\ncheckpoint_freq: {agent_steps}\n"
+        "evaluation: {eval_freq: 0, eval_episodes: 0}\n"
+    )
+    spec = parse_spec(text, source="<bench>")
+    out = root / f"sweep-{workers}w-{index}"
+    start = time.perf_counter()
+    result = run_sweep(spec, out, workers=workers, progress="quiet")
+    wall = time.perf_counter() - start
+    if not result.ok:
+        raise RuntimeError(f"the benchmark sweep in {out} failed; see the run folders' error.txt")
+    steps = 0
+    train_seconds = 0.0
+    for run in sorted(p for p in out.iterdir() if (p / runfolder.STATUS).is_file()):
+        status = runfolder.RunStatus.read(run)
+        steps += int(status.agent_steps)
+        train_seconds = max(train_seconds, float(status.wall_seconds)) if workers > 1 else train_seconds + float(
+            status.wall_seconds
+        )
+    return {"wall": steps / wall, "training": steps / train_seconds if train_seconds else 0.0}
+
+
+def bench_sweep(settings: BenchSettings) -> dict[str, Any]:
+    """Agent steps/s of a two-cell sweep: two workers (a core each) vs one worker given every core.
+
+    :param settings: the settings
+    :return: per contender: median agent steps/s over the sweep's wall time and over the runs' own
+        training time, and the ratios
+    """
+    from rl_coordconv.atari import canonical_game
+
+    game = canonical_game(settings.game)
+    cores = available_cpus()
+    results: dict[str, dict[str, list[float]]] = {"2 workers": {"wall": [], "training": []}, "1 worker": {"wall": [], "training": []}}
+    rounds = max(1, settings.rounds // 2)
+    with tempfile.TemporaryDirectory(prefix="rl-coordconv-bench-") as tmp:
+        for index in range(rounds):
+            for name, workers in (("2 workers", 2), ("1 worker", 1)):
+                rates = _sweep_once(workers, settings.sweep_agent_steps, game, Path(tmp), index)
+                for key, value in rates.items():
+                    results[name][key].append(value)
+    wall = {name: r["wall"] for name, r in results.items()}
+    training = {name: r["training"] for name, r in results.items()}
+    return {
+        "cores": cores,
+        "cells": 2,
+        "agent_steps_per_cell": settings.sweep_agent_steps,
+        "wall": _summary(wall, "1 worker"),
+        "training": _summary(training, "1 worker"),
+        "ratio": _summary(wall, "1 worker")["2 workers"]["ratio_to_1"],
+        "training_ratio": _summary(training, "1 worker")["2 workers"]["ratio_to_1"],
+    }
+
+
+# -- the whole benchmark -----------------------------------------------------------------------------
+
+_RUNNERS: dict[str, Callable[[BenchSettings], dict[str, Any]]] = {
+    "env": bench_env,
+    "extractor": bench_extractor,
+    "train": bench_train,
+    "sweep": bench_sweep,
+}
+
+#: The project's speed targets, checked in the report: (section, ratio key, comparison, bound).
+TARGETS: tuple[tuple[str, str, str, float], ...] = (
+    ("env", "ale_vector_vs_raw", ">=", 0.9),
+    ("extractor", "coordconv", "<=", 1.02),
+    ("train", "ppo", ">=", 1.5),
+    ("train", "a2c", ">=", 1.5),
+    ("sweep", "ratio", ">=", 1.6),
+)
+
+
+def _machine() -> dict[str, Any]:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": available_cpus(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version()}
+
+
+def _target_value(results: Mapping[str, Any], section: str, key: str) -> float | None:
+    data = results.get(section)
+    if data is None:
+        return None
+    if section == "extractor":
+        value = data["time_ratio_to_nature"].get(key)
+    elif section == "train":
+        value = data.get(key, {}).get("ratio")
+    else:
+        value = data.get(key)
+    return float(value) if value is not None else None
+
+
+def run_bench(settings: BenchSettings | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the benchmark's sections and collect figures, ratios and the targets' verdicts.
+
+    :param settings: what to measure (default :class:`BenchSettings`)
+    :param progress: called with one line as each section starts (None: silent)
+    :return: ``{"machine", "settings", <section>: ..., "targets": [...]}``
+    :raises UserError: for an unknown section
+    """
+    settings = settings or BenchSettings()
+    unknown = [s for s in settings.sections if s not in _RUNNERS]
+    if unknown:
+        raise UserError(f"unknown benchmark section(s) {unknown}; choose from {list(SECTIONS)}")
+    results: dict[str, Any] = {"machine": _machine(), "settings": dict(vars(settings))}
+    results["settings"]["sections"] = list(settings.sections)
+    for section in SECTIONS:
+        if section in settings.sections:
+            if progress is not None:
+                progress(f"measuring {section} ...")
+            start = time.perf_counter()
+            results[section] = _RUNNERS[section](settings)
+            results[section]["seconds"] = round(time.perf_counter() - start, 1)
+    targets = []
+    for section, key, op, bound in TARGETS:
+        value = _target_value(results, section, key)
+        if value is None:
+            continue
+        met = value >= bound if op == ">=" else value <= bound
+        targets.append({"section": section, "figure": key, "value": round(value, 3), "target": f"{op} {bound}", "met": met})
+    results["targets"] = targets
+    return results
+
+
+def format_bench(results: Mapping[str, Any]) -> str:
+    """Render :func:`run_bench`'s results as text tables.
+
+    :param results: the results
+    :return: the text
+    """
+    m = results["machine"]
+    lines = [f"rl-coordconv bench on {m['cpu']} ({m['cpus']} CPUs), torch {m['torch']}, python {m['python']}"]
+    if "env" in results:
+        e = results["env"]
+        lines += ["", f"env: random play, {e['game']}, {e['n_envs']} envs, {e['threads']} C++ threads (agent steps/s)"]
+        for name, row in e["contenders"].items():
+            lines.append(f"  {name:<36} {row['median']:>9.0f}   x{row['ratio_to_raw']:.2f} of raw")
+        lines.append(f"  ale_vector / SB3 pipeline: x{e['ale_vector_vs_sb3']:.2f}")
+    if "extractor" in results:
+        x = results["extractor"]
+        lines += ["", f"extractor: training step, batch {x['batch']}, {x['threads']} torch threads, learner {x['learner']} (ms)"]
+        for name, row in x["contenders"].items():
+            lines.append(f"  {name:<36} {1e3 * row['median']:>9.1f}   time x{x['time_ratio_to_nature'][name]:.3f} of nature")
+    if "train" in results:
+        lines += ["", "train: end to end, zoo presets (agent steps/s)"]
+        for algo, t in results["train"].items():
+            if not isinstance(t, Mapping):
+                continue
+            for name, row in t["contenders"].items():
+                lines.append(f"  {algo} {name:<32} {row['median']:>9.0f}   ({t['threads'][name]} torch threads)")
+            lines.append(f"  {algo} rl-coordconv / plain SB3: x{t['ratio']:.2f}")
+    if "sweep" in results:
+        s = results["sweep"]
+        lines += ["", f"sweep: 2 PPO cells of {s['agent_steps_per_cell']} agent steps on {s['cores']} cores (agent steps/s)"]
+        for name in ("2 workers", "1 worker"):
+            lines.append(
+                f"  {name:<36} {s['wall'][name]['median']:>9.0f} over the wall time, "
+                f"{s['training'][name]['median']:>6.0f} while training"
+            )
+        lines.append(f"  2 workers / 1 worker: x{s['ratio']:.2f} (wall), x{s['training_ratio']:.2f} (training)")
+    if results.get("targets"):
+        lines += ["", "targets:"]
+        for t in results["targets"]:
+            verdict = "met" if t["met"] else "NOT met"
+            lines.append(f"  {t['section']:<9} {t['figure']:<18} {t['value']:>7.3f}  target {t['target']:<7} {verdict}")
+    return "\n".join(lines)

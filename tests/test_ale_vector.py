@@ -1,0 +1,192 @@
+"""The ``ale_vector`` backend (ale-py's C++ AtariVectorEnv) beside the ``sb3`` backend on the same games."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from stable_baselines3.common.monitor import Monitor
+
+from rl_coordconv.atari import get_backend, get_protocol, make_vec_env
+from rl_coordconv.atari.ale_vector_backend import default_env_threads, rom_id
+from rl_coordconv.errors import UserError
+
+BACKENDS = ("ale_vector", "sb3")
+
+
+def _play(env, n_games: int, seed: int = 0, max_steps: int = 20_000):
+    """Random play until ``n_games`` whole games ended; per game: (env, dones seen in that game, score)."""
+    rng = np.random.default_rng(seed)
+    env.reset()
+    dones_in_game = [0] * env.num_envs
+    games: list[dict] = []
+    clipped: list[float] = [0.0] * env.num_envs
+    for _ in range(max_steps):
+        obs, rewards, dones, infos = env.step(rng.integers(0, env.action_space.n, size=env.num_envs))
+        assert obs.dtype == np.uint8 and obs.shape == (env.num_envs, 4, 84, 84)
+        for i, info in enumerate(infos):
+            clipped[i] += float(rewards[i])
+            if dones[i]:
+                assert "terminal_observation" in info
+                assert info["terminal_observation"].shape == (4, 84, 84)
+                dones_in_game[i] += 1
+            if "episode" in info:
+                assert dones[i], "a game can only end on a done"
+                games.append(
+                    {
+                        "env": i,
+                        "dones": dones_in_game[i],
+                        "score": info["episode"]["r"],
+                        "clipped": clipped[i],
+                        "frames": info["episode"]["l"],
+                        "truncated": info.get("TimeLimit.truncated", False),
+                        "rewards": None,
+                    }
+                )
+                dones_in_game[i] = 0
+                clipped[i] = 0.0
+        if len(games) >= n_games:
+            return games
+    raise AssertionError(f"only {len(games)} games ended in {max_steps} agent steps")
+
+
+@pytest.mark.parametrize("game", ["Breakout", "Pong"])
+def test_same_spaces_as_sb3(game):
+    envs = [make_vec_env(game, 2, 0, "standard", backend=b) for b in BACKENDS]
+    try:
+        fast, ref = envs
+        assert fast.observation_space == ref.observation_space
+        assert fast.action_space == ref.action_space
+        assert fast.num_envs == ref.num_envs == 2
+        assert fast.reset().shape == ref.reset().shape == (2, 4, 84, 84)
+        assert fast.env_is_wrapped(Monitor) == [True, True]  # SB3's evaluate_policy counts whole games
+    finally:
+        for env in envs:
+            env.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_life_loss_is_terminal_for_the_learner_only(backend):
+    # Breakout has 5 lives: under the standard protocol a game gives the learner 5 dones (4 lost lives
+    # and the game over), and only the last one carries the whole game's score.
+    env = make_vec_env("Breakout", 4, 3, "standard", backend=backend)
+    try:
+        games = _play(env, 4)
+    finally:
+        env.close()
+    assert [g["dones"] for g in games] == [5, 5, 5, 5]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_machado_protocol_has_no_life_loss_signal(backend):
+    env = make_vec_env("Breakout", 4, 3, "machado", backend=backend)
+    try:
+        games = _play(env, 4)
+    finally:
+        env.close()
+    assert [g["dones"] for g in games] == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_scores_are_whole_game_and_unclipped(backend):
+    # Space Invaders pays 5 to 30 points an alien: the learner sees +1 per kill, the score the sum.
+    env = make_vec_env("SpaceInvaders", 2, 0, "standard", backend=backend)
+    try:
+        games = _play(env, 2)
+    finally:
+        env.close()
+    for g in games:
+        assert g["score"] > g["clipped"] > 0
+        assert g["score"] % 5 == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_learner_rewards_are_clipped(backend):
+    env = make_vec_env("SpaceInvaders", 2, 0, "standard", backend=backend)
+    rng = np.random.default_rng(0)
+    seen: set[float] = set()
+    try:
+        env.reset()
+        for _ in range(400):
+            _, rewards, _, _ = env.step(rng.integers(0, env.action_space.n, size=2))
+            seen |= set(np.unique(rewards).tolist())
+    finally:
+        env.close()
+    assert seen <= {-1.0, 0.0, 1.0} and 1.0 in seen
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_frame_cap_is_a_truncation(backend):
+    # A 400-frame cap: every game is cut there, as a truncation (PPO/A2C bootstrap from its last state).
+    proto = dataclasses.replace(get_protocol("machado"), name="capped", max_frames=400)
+    env = make_vec_env("Pong", 2, 0, proto, backend=backend)
+    try:
+        games = _play(env, 4)
+    finally:
+        env.close()
+    for g in games:
+        assert g["truncated"] is True
+        # sb3: ALE counts the no-op start in the cap; ale_vector: from the end of the no-op start.
+        assert 400 - 31 <= g["frames"] <= 404
+
+
+def test_seeding_repeats_and_differs():
+    def run(seed):
+        env = make_vec_env("Breakout", 2, seed, "machado", backend="ale_vector")
+        rng = np.random.default_rng(1)
+        try:
+            out = [env.reset()]
+            for _ in range(200):
+                obs, rewards, dones, _ = env.step(rng.integers(0, 4, size=2))
+                out.append(obs)
+        finally:
+            env.close()
+        return np.stack(out)
+
+    a, b, c = run(5), run(5), run(6)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_sb3_seed_convention():
+    # VecEnv.seed(s) before reset seeds environment i with s + i, like SB3's own VecEnvs.
+    env = make_vec_env("Breakout", 2, 0, "machado", backend="ale_vector")
+    one = make_vec_env("Breakout", 1, 8, "machado", backend="ale_vector")
+    rng = np.random.default_rng(2)
+    try:
+        env.seed(7)
+        env.reset()
+        one.reset()
+        for _ in range(100):
+            action = rng.integers(0, 4, size=1)
+            obs, *_ = env.step(np.concatenate([action, action]))
+            obs_one, *_ = one.step(action)
+        assert np.array_equal(obs[1], obs_one[0])
+    finally:
+        env.close()
+        one.close()
+
+
+def test_backend_facts():
+    backend = get_backend("ale_vector")
+    assert backend.resume == "repeatable" and not backend.can_snapshot and not backend.renders
+    assert get_backend("sb3").resume == "exact"
+    assert rom_id("MsPacman") == "ms_pacman" and rom_id("UpNDown") == "up_n_down"
+    assert default_env_threads() >= 1
+    with pytest.raises(UserError, match="threads"):
+        make_vec_env("Pong", 1, 0, backend="ale_vector", threads=0)
+
+
+def test_unsupported_calls_say_so():
+    env = make_vec_env("Pong", 1, 0, backend="ale_vector")
+    try:
+        assert env.get_images() == [None]
+        assert env.env_method("get_action_meanings") == [["NOOP", "FIRE", "RIGHT", "LEFT", "RIGHTFIRE", "LEFTFIRE"]]
+        with pytest.raises(AttributeError, match="ale_vector"):
+            env.env_method("clone_state")
+        with pytest.raises(AttributeError, match="ale_vector"):
+            env.set_attr("frameskip", 2)
+    finally:
+        env.close()
+        env.close()  # idempotent
