@@ -27,6 +27,7 @@ __all__ = [
     "output_folder",
     "available_cpus",
     "set_torch_threads",
+    "torch_device",
 ]
 
 
@@ -146,3 +147,24 @@ def set_torch_threads(threads: int) -> int:
     except RuntimeError:  # set already in this process, or parallel work has started: intra-op is what matters
         pass
     return threads
+
+
+def torch_device(device: str) -> str:
+    """Resolve a device name: ``auto`` (a CUDA GPU when torch sees one, else the CPU), ``cpu`` or ``cuda[:i]``.
+
+    :param device: the name as given
+    :return: ``"cpu"``, ``"cuda"`` or ``"cuda:i"``
+    :raises UserError: for another name, or a CUDA device asked for where torch sees none
+    """
+    import torch
+
+    text = str(device).strip().lower()
+    if text == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if text == "cpu":
+        return "cpu"
+    if text == "cuda" or text.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise UserError(f"device {device!r} asked for, but torch sees no CUDA GPU; use --device cpu or auto")
+        return text
+    raise UserError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")

@@ -22,27 +22,45 @@ same games, same rows, same final model. What is not reproduced: ``wall_seconds`
 TensorBoard events logged between the checkpoint and the interruption (logged twice), and, with a backend
 that cannot snapshot its environments, the games in progress at the checkpoint (the environments restart
 with seeds derived from the checkpoint's agent steps, so even then a resume is repeatable).
+
+Phases. :func:`train` runs five named steps, each a function of its own: :func:`resolve_config` checks
+every argument and builds the :class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before
+it succeeds); :func:`prepare_run_folder` decides between a new run, a resume, a run already complete, or
+a refusal (a different run in the folder, or an unfinished one without ``resume``); :func:`build_session`
+builds the environments and the model (fresh, or from the checkpoint); :func:`learn` trains with the
+run's callbacks (:mod:`rl_coordconv.callbacks`) and saves the model; :func:`finalise` writes
+``status.json`` last.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
-import os
 import platform
 import shlex
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from rl_coordconv import runfolder
+from rl_coordconv import checks, runfolder
 from rl_coordconv.errors import UserError
+from rl_coordconv.learner import LearnerSettings
 from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
 
 if TYPE_CHECKING:
+    from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+    from stable_baselines3.common.vec_env import VecEnv
+
+    from rl_coordconv.agents import Preset
+    from rl_coordconv.atari import EnvBackend, Protocol
+    from rl_coordconv.callbacks import EvalSettings, RunCallbacks, RunState, SaveFn
+    from rl_coordconv.checkpoints import Checkpoint
 
 __all__ = [
     "train",
@@ -52,6 +70,14 @@ __all__ = [
     "default_eval_freq",
     "default_checkpoint_freq",
     "IDENTITY_KEYS",
+    "RunPlan",
+    "FolderPlan",
+    "Session",
+    "resolve_config",
+    "prepare_run_folder",
+    "build_session",
+    "learn",
+    "finalise",
 ]
 
 DEFAULT_EVAL_EPISODES = 10
@@ -68,22 +94,17 @@ def derive_seeds(root: int) -> dict[str, int]:
 
 
 def default_threads() -> int:
-    """Torch threads for one run: half the CPUs this process may use, at least 1 and at most 4.
+    """Torch threads for one run: the CPUs this process may use, at most 8.
 
-    Half, because the environments step on the main thread too, and because torch's OpenMP threads
-    busy-wait: on a machine shared with other work, more threads than free cores is catastrophic (measured
-    here, PPO on a 2-core machine with ~6 other busy processes: 2 threads took 127 s where 1 thread took
-    27 s, and 2 threads with ``OMP_WAIT_POLICY=PASSIVE`` 29 s). Several 1-thread runs side by side also
-    use a machine better than one run with many threads (REFERENCE.md: 1.5x the throughput). NatureCNN-sized
-    networks on small batches gain little beyond 4 threads. The sweep passes ``threads`` explicitly.
+    With the default ``ale_vector`` backend the games step in C++ threads while the learner waits, and
+    the learner computes while the games wait, so one run may use every core it is given. Torch's OpenMP
+    threads busy-wait, so on a machine shared with other work pass fewer threads (``--threads``); a sweep
+    gives each worker its share explicitly, and several one-thread runs side by side use a small machine
+    better than one run with many threads. NatureCNN-sized networks gain little beyond 8 threads.
 
     :return: the number of threads
     """
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus // 2))
+    return max(1, min(8, checks.available_cpus()))
 
 
 def default_eval_freq(timesteps: int) -> int:
@@ -106,81 +127,62 @@ def default_checkpoint_freq(timesteps: int) -> int:
     return int(min(100_000, max(1, timesteps // 10)))
 
 
-# -- argument checks ---------------------------------------------------------------------------------
+# -- the phases' results -----------------------------------------------------------------------------
 
 
-def _algo(algo: str) -> str:
-    from rl_coordconv.agents import canonical_algo
+@dataclass(frozen=True)
+class RunPlan:
+    """What :func:`resolve_config` checked: the run's config and the objects it names.
 
-    return canonical_algo(algo)
+    :param path: the run folder
+    :param config: the config a new run would write
+    :param preset: the resolved agent preset
+    :param protocol: the evaluation protocol
+    :param backend: the environment backend
+    :param device: the torch device of this session
+    :param threads: torch threads of this session
+    """
 
-
-def _whole(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        floor = "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
-        raise UserError(f"{name} must be a {floor} whole number, got {value!r}")
-    return int(value)
-
-
-def _device(device: str) -> str:
-    import torch
-
-    text = str(device).strip().lower()
-    if text == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if text == "cpu":
-        return "cpu"
-    if text == "cuda" or text.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise UserError(f"device {device!r} asked for, but torch sees no CUDA GPU; use --device cpu or auto")
-        return text
-    raise UserError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    path: Path
+    config: RunConfig
+    preset: Preset
+    protocol: Protocol
+    backend: EnvBackend
+    device: str
+    threads: int
 
 
-def _run_dir(out: str | Path, run_dir: str | Path | None, name: str) -> Path:
-    if run_dir is None:
-        out = Path(out)
-        if out.exists() and not out.is_dir():
-            raise UserError(f"--out {str(out)!r} is a file; pass a folder for the runs")
-        path = out / name
-    else:
-        path = Path(run_dir)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"run folder {str(path)!r} is a file; pass another --out or run_dir")
-    return path
+@dataclass(frozen=True)
+class FolderPlan:
+    """What :func:`prepare_run_folder` decided.
+
+    :param action: ``new`` (start from scratch), ``resume`` (continue from ``checkpoint``) or ``complete``
+        (the folder holds this run, finished: nothing to do)
+    :param config: the config to train under (for a resume, the one on disk: its command, seeds, creation time)
+    :param checkpoint: the checkpoint to resume from (``resume`` only)
+    """
+
+    action: Literal["new", "resume", "complete"]
+    config: RunConfig
+    checkpoint: Checkpoint | None = None
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+@dataclass
+class Session:
+    """What :func:`build_session` built: one training session of the run.
 
-    found = {"python": platform.python_version()}
-    for dist in ("rl-coordconv", "torch", "stable-baselines3", "gymnasium", "ale-py", "numpy"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            found[dist] = "not installed"
-    return found
+    :param env: the training environments
+    :param model: the SB3 model (fresh or loaded from the checkpoint)
+    :param state: the run's counters
+    :param sessions: how many sessions the run has had, this one included
+    :param checkpoint: the checkpoint this session resumed from, if any
+    """
 
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _set_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(threads)
-    except RuntimeError:  # set already in this process, or parallel work has started
-        pass
-
-
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        print(text, flush=True)
+    env: VecEnv
+    model: OnPolicyAlgorithm
+    state: RunState
+    sessions: int
+    checkpoint: Checkpoint | None = None
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -209,7 +211,8 @@ def train(
     resume: bool = False,
     progress_bar: bool = True,
     threads: int | None = None,
-    backend: str = "sb3",
+    backend: str = "ale_vector",
+    learner: LearnerSettings | None = None,
     command: str | None = None,
     callback: BaseCallback | None = None,
     quiet: bool = False,
@@ -241,116 +244,200 @@ def train(
         without it an existing, incomplete run folder is refused
     :param progress_bar: show a progress bar (agent steps/s, recent mean score)
     :param threads: torch threads (default :func:`default_threads`); set for the whole process
-    :param backend: the environment backend (``sb3``)
+    :param backend: the environment backend: ``ale_vector`` (ale-py's C++ vector env; repeatable resume)
+        or ``sb3`` (SB3's Atari wrappers; exact resume)
+    :param learner: how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`; default
+        channels-last weights, no ``torch.compile``); it never changes what is learned
     :param command: the command line to record in ``config.yaml`` (default: this call)
     :param callback: an extra SB3 callback, run after the run's own
     :param quiet: print nothing
     :return: the run folder
     :raises UserError: for a bad argument, or a run folder that cannot be used as asked
     """
-    from rl_coordconv.agents import load_preset
+    plan = resolve_config(
+        algo, game, extractor, seed, timesteps, out,
+        run_dir=run_dir, protocol=protocol, n_envs=n_envs, preset=preset, hyperparameters=hyperparameters,
+        extractor_kwargs=extractor_kwargs, device=device, eval_freq=eval_freq, eval_episodes=eval_episodes,
+        eval_deterministic=eval_deterministic, checkpoint_freq=checkpoint_freq, threads=threads, backend=backend,
+        learner=learner, command=command,
+    )  # fmt: skip
+    folder = prepare_run_folder(plan, resume=resume)
+    if folder.action == "complete":
+        status = RunStatus.read(plan.path)
+        summary = status.summary() if status is not None else "?"
+        _say(quiet, f"{plan.path}: this run is already complete ({summary}); nothing to do.")
+        return plan.path
+    plan = dataclasses.replace(plan, config=folder.config)
+    checks.set_torch_threads(plan.threads)
+    try:
+        session = build_session(plan, folder.checkpoint, quiet=quiet)
+        wall_seconds = learn(plan, session, progress_bar=progress_bar, callback=callback)
+        finalise(plan, session, wall_seconds, keep_checkpoints=keep_checkpoints, quiet=quiet)
+    except (KeyboardInterrupt, UserError):
+        raise
+    except BaseException as err:  # the run folder records why it failed; the error goes on up
+        ErrorRecord.from_exception(err).write(plan.path)
+        raise
+    return plan.path
+
+
+# -- phase 1: resolve the config ---------------------------------------------------------------------
+
+
+def resolve_config(
+    algo: str,
+    game: str,
+    extractor: str,
+    seed: int,
+    timesteps: int,
+    out: str | Path,
+    *,
+    run_dir: str | Path | None = None,
+    protocol: str = "standard",
+    n_envs: int | None = None,
+    preset: str | Path | None = None,
+    hyperparameters: Mapping[str, Any] | None = None,
+    extractor_kwargs: Mapping[str, Any] | None = None,
+    device: str = "auto",
+    eval_freq: int | None = None,
+    eval_episodes: int = DEFAULT_EVAL_EPISODES,
+    eval_deterministic: bool = False,
+    checkpoint_freq: int | None = None,
+    threads: int | None = None,
+    backend: str = "ale_vector",
+    learner: LearnerSettings | None = None,
+    command: str | None = None,
+) -> RunPlan:
+    """Check every argument of :func:`train` and build the run's config; nothing is written.
+
+    The parameters are :func:`train`'s.
+
+    :return: the plan
+    :raises UserError: for the first bad argument
+    """
+    from rl_coordconv.agents import canonical_algo, load_preset
     from rl_coordconv.atari import canonical_game, get_backend, get_protocol
     from rl_coordconv.extractors import get_extractor, policy_kwargs_for
 
-    # 1. Check every argument before touching the disk.
-    algo = _algo(algo)
-    name = run_name(game, algo, extractor, seed)
-    game_name = canonical_game(game)
-    extractor_name = get_extractor(extractor).name
-    seed = _whole(seed, "seed", 0)
-    timesteps = _whole(timesteps, "timesteps", 1)
-    proto = get_protocol(protocol)
-    env_backend = get_backend(backend)
-    agent = load_preset(algo, preset, hyperparameters, n_envs=_whole(n_envs, "n_envs", 1) if n_envs is not None else None)
+    algo, game, extractor = canonical_algo(algo), canonical_game(game), get_extractor(extractor).name
+    seed, timesteps = checks.whole(seed, "seed", 0), checks.whole(timesteps, "timesteps", 1)
+    proto, env_backend = get_protocol(protocol), get_backend(backend)
+    agent = load_preset(algo, preset, hyperparameters, n_envs=checks.optional_whole(n_envs, "n_envs", 1))
     extractor_kwargs = dict(extractor_kwargs or {})
-    policy_kwargs = policy_kwargs_for(extractor_name, **extractor_kwargs)  # checks the kwargs
-    eval_episodes = _whole(eval_episodes, "eval_episodes", 0)
-    eval_freq = default_eval_freq(timesteps) if eval_freq is None else _whole(eval_freq, "eval_freq", 0)
+    policy_kwargs = policy_kwargs_for(extractor, **extractor_kwargs)  # checks the kwargs
+    eval_episodes = checks.whole(eval_episodes, "eval_episodes", 0)
+    eval_freq = default_eval_freq(timesteps) if eval_freq is None else checks.whole(eval_freq, "eval_freq", 0)
     checkpoint_freq = (
-        default_checkpoint_freq(timesteps) if checkpoint_freq is None else _whole(checkpoint_freq, "checkpoint_freq", 0)
+        default_checkpoint_freq(timesteps)
+        if checkpoint_freq is None
+        else checks.whole(checkpoint_freq, "checkpoint_freq", 0)
     )
-    threads = default_threads() if threads is None else _whole(threads, "threads", 1)
-    device_name = _device(device)
-    seeds = derive_seeds(seed)
-    path = _run_dir(out, run_dir, name)
-
+    threads = default_threads() if threads is None else checks.whole(threads, "threads", 1)
+    device = checks.torch_device(device)
+    name = run_name(game, algo, extractor, seed)
     config = RunConfig(
-        run=name,
-        algo=algo,
-        game=game_name,
-        extractor=extractor_name,
-        extractor_kwargs=extractor_kwargs,
-        seed=seed,
-        timesteps=timesteps,
-        protocol=proto.to_dict(),
-        backend=env_backend.name,
-        n_envs=agent.n_envs,
-        agent={**agent.to_dict(), "source": agent.source},
-        policy={
-            "features_extractor": f"{policy_kwargs['features_extractor_class'].__module__}."
-            f"{policy_kwargs['features_extractor_class'].__qualname__}",
-            "features_extractor_kwargs": dict(policy_kwargs["features_extractor_kwargs"]),
-            "net_arch": list(policy_kwargs["net_arch"]),
-        },
+        run=name, algo=algo, game=game, extractor=extractor, extractor_kwargs=extractor_kwargs, seed=seed,
+        timesteps=timesteps, protocol=proto.to_dict(), backend=env_backend.name, n_envs=agent.n_envs,
+        agent={**agent.to_dict(), "source": agent.source}, policy=_policy_record(policy_kwargs),
         evaluation=EvaluationConfig(
-            freq=eval_freq,
-            games=eval_episodes,
-            deterministic=bool(eval_deterministic),
+            freq=eval_freq, games=eval_episodes, deterministic=bool(eval_deterministic),
             n_envs=min(agent.n_envs, eval_episodes) if eval_episodes else 0,
         ),
-        checkpoint_freq=checkpoint_freq,
-        seeds=seeds,
-        device=device_name,
-        threads=threads,
-        versions=_versions(),
-        command=command or _python_call(algo, game_name, extractor_name, seed, timesteps),
-        created=_now(),
-    )
+        checkpoint_freq=checkpoint_freq, seeds=derive_seeds(seed), device=device, threads=threads,
+        resume=env_backend.resume, learner=(learner or LearnerSettings()).to_dict(), versions=_versions(),
+        command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
+    )  # fmt: skip
+    path = _run_dir(out, run_dir, name)
+    return RunPlan(path, config, agent, proto, env_backend, device, threads)
 
-    # 2. Decide what to do with the run folder.
-    checkpoint = None
-    if path.is_dir() and any(path.iterdir()):
-        on_disk = _read_config(path)
-        if runfolder.is_complete(path):
-            _refuse_other_run(path, on_disk, config)
-            status = RunStatus.read(path)
-            _say(quiet, f"{path}: this run is already complete ({status.summary() if status else '?'}); nothing to do.")
-            return path
-        if not resume:
-            raise UserError(
-                f"run folder {str(path)!r} holds an unfinished run; pass --resume (resume=True) to continue it, "
-                "or choose another --out"
-            )
-        from rl_coordconv.checkpoints import latest_checkpoint
 
-        checkpoint = latest_checkpoint(path)
-        if checkpoint is not None and on_disk is not None:
-            _refuse_other_run(path, on_disk, config)  # (without a checkpoint there is nothing to continue)
-            config = on_disk  # keep the original record (its command, seeds, creation time)
-    if checkpoint is None:
-        runfolder.clear_run(path)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise UserError(f"cannot create run folder {str(path)!r}: {err.strerror or err}") from None
-        config.write(path)
+def _policy_record(policy_kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    cls = policy_kwargs["features_extractor_class"]
+    return {
+        "features_extractor": f"{cls.__module__}.{cls.__qualname__}",
+        "features_extractor_kwargs": dict(policy_kwargs["features_extractor_kwargs"]),
+        "net_arch": list(policy_kwargs["net_arch"]),
+    }
+
+
+def _run_dir(out: str | Path, run_dir: str | Path | None, name: str) -> Path:
+    if run_dir is None:
+        path = checks.output_folder(out, "--out") / name
     else:
-        ErrorRecord.remove(path)
-
-    _set_threads(threads)
-    try:
-        _run(path, config, agent, proto, env_backend, checkpoint, device_name, progress_bar, callback, quiet, keep_checkpoints)
-    except (KeyboardInterrupt, UserError):
-        raise
-    except BaseException as err:
-        ErrorRecord.from_exception(err).write(path)
-        raise
+        path = Path(run_dir)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"run folder {str(path)!r} is a file; pass another --out or run_dir")
     return path
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for dist in ("rl-coordconv", "torch", "stable-baselines3", "gymnasium", "ale-py", "numpy"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            found[dist] = "not installed"
+    return found
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _python_call(algo: str, game: str, extractor: str, seed: int, timesteps: int) -> str:
     argv = " ".join(shlex.quote(a) for a in sys.argv)
     return f"rl_coordconv.train({algo!r}, {game!r}, {extractor!r}, seed={seed}, timesteps={timesteps}) [in: {argv}]"
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        print(text, flush=True)
+
+
+# -- phase 2: prepare the run folder -----------------------------------------------------------------
+
+
+def prepare_run_folder(plan: RunPlan, resume: bool = False) -> FolderPlan:
+    """Decide what to do with the run folder, and make it ready: new, resume, complete, or refused.
+
+    A new run clears what an earlier attempt wrote (only the run's own files) and writes ``config.yaml``;
+    a resumed run removes its stale ``error.txt``; a complete run is left untouched.
+
+    :param plan: the checked run
+    :param resume: whether an unfinished run may be continued
+    :return: the decision
+    :raises UserError: when the folder holds a different run, or an unfinished one and ``resume`` is off
+    """
+    from rl_coordconv.checkpoints import latest_checkpoint
+
+    path, config = plan.path, plan.config
+    decision = FolderPlan("new", config)
+    if path.is_dir() and any(path.iterdir()):
+        on_disk = _read_config(path)
+        if runfolder.is_complete(path):
+            _refuse_other_run(path, on_disk, config)
+            return FolderPlan("complete", on_disk or config)
+        if not resume:
+            raise UserError(
+                f"run folder {str(path)!r} holds an unfinished run; pass --resume (resume=True) to continue it, "
+                "or choose another --out"
+            )
+        checkpoint = latest_checkpoint(path)
+        if checkpoint is not None and on_disk is not None:
+            _refuse_other_run(path, on_disk, config)  # (without a checkpoint there is nothing to continue)
+            decision = FolderPlan("resume", on_disk, checkpoint)  # keep the original record
+    if decision.action == "resume":
+        ErrorRecord.remove(path)
+        return decision
+    runfolder.clear_run(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"cannot create run folder {str(path)!r}: {err.strerror or err}") from None
+    config.write(path)
+    return decision
 
 
 def _read_config(path: Path) -> RunConfig | None:
@@ -370,152 +457,212 @@ def _refuse_other_run(path: Path, on_disk: RunConfig | None, config: RunConfig) 
         )
 
 
-def _run(
-    path: Path,
-    config: RunConfig,
-    agent: Any,
-    proto: Any,
-    env_backend: Any,
-    checkpoint: Any,
-    device: str,
-    progress_bar: bool,
-    extra_callback: BaseCallback | None,
-    quiet: bool,
-    keep_checkpoints: bool,
-) -> None:
-    from stable_baselines3.common.callbacks import CallbackList
+# -- phase 3: build the environments and the model ---------------------------------------------------
 
-    from rl_coordconv.agents import build_model, load_model
+
+def build_session(plan: RunPlan, checkpoint: Checkpoint | None = None, quiet: bool = False) -> Session:
+    """Build the training environments and the model: fresh, or restored from ``checkpoint``.
+
+    A restored session continues exactly when the backend can snapshot its environments (``sb3``):
+    same model, optimizer, RNG states, emulator states and counters. Otherwise the games in progress
+    restart with seeds derived from the checkpoint's agent steps (repeatable). Rows logged after the
+    checkpoint are dropped from the CSV logs.
+
+    :param plan: the run (its ``config`` is the one to train under)
+    :param checkpoint: the checkpoint to resume from, or None for a new run
+    :param quiet: print nothing
+    :return: the session
+    """
     from rl_coordconv.atari import make_vec_env
-    from rl_coordconv.callbacks import EvalSettings, RunCallback, RunProgressBar, RunState
-    from rl_coordconv.checkpoints import remove_checkpoints, rng_state, save_checkpoint, set_rng_state
-    from rl_coordconv.evaluation import play_games
 
-    algo, game, seeds = config.algo, config.game, config.seeds
-    timesteps, n_envs = config.timesteps, config.n_envs
-    evaluation_cfg = config.evaluation
-    checkpoint_freq = config.checkpoint_freq
-    tb_dir = str(path / runfolder.TENSORBOARD)
-
-    env = make_vec_env(game, n_envs, seeds["training"], proto, backend=env_backend)
+    config = plan.config
+    env = make_vec_env(config.game, config.n_envs, config.seeds["training"], plan.protocol, backend=plan.backend)
     if checkpoint is None:
-        model = build_model(
-            agent,
-            env,
-            extractor=config.extractor,
-            extractor_kwargs=config.extractor_kwargs,
-            seed=seeds["training"],
-            device=device,
-            tensorboard_log=tb_dir,
-        )
-        state = RunState(
-            game_steps=[0] * n_envs,
-            next_eval=(evaluation_cfg.freq or None) if evaluation_cfg.games else None,
-            next_checkpoint=checkpoint_freq or None,
-        )
-        sessions = 1
-        _say(quiet, f"{path}: training {algo} {config.extractor} on {game}, seed {config.seed}, "
-                    f"{timesteps} agent steps, {n_envs} envs, {config.threads} torch threads, {device}")
+        session = _new_session(plan, env)
+        _say(quiet, f"{plan.path}: training {config.algo} {config.extractor} on {config.game}, seed {config.seed}, "
+                    f"{config.timesteps} agent steps, {config.n_envs} envs, {plan.threads} torch threads, "
+                    f"{plan.device}")  # fmt: skip
     else:
-        model = load_model(algo, checkpoint.model_path, env, device=device)
-        model.tensorboard_log = tb_dir
-        saved = checkpoint.load_state()
-        state = saved["run"]
-        sessions = int(saved.get("sessions", 1)) + 1
-        if env_backend.can_snapshot and saved.get("env") is not None:
-            env_backend.set_state(env, saved["env"])
-        else:  # restart the games, repeatably
-            model._last_obs = None
-            env.seed(int(np.random.SeedSequence([seeds["training"], checkpoint.agent_steps]).generate_state(1)[0] % 2**30))
-            state.game_steps = [0] * n_envs
-        set_rng_state(saved["rng"])
-        for log in (runfolder.EPISODES, runfolder.EVALUATIONS):
-            runfolder.truncate_rows(path / log, checkpoint.agent_steps)
-        _say(quiet, f"{path}: resuming from the checkpoint at {checkpoint.agent_steps} agent steps "
-                    f"(of {timesteps})")
+        session = _resumed_session(plan, env, checkpoint)
+        _say(quiet, f"{plan.path}: resuming from the checkpoint at {checkpoint.agent_steps} agent steps "
+                    f"(of {config.timesteps})")  # fmt: skip
+    return session
 
-    def save(model: Any, run_state: RunState) -> None:
-        save_checkpoint(
-            path,
-            model,
-            {
-                "run": run_state,
-                "rng": rng_state(),
-                "env": env_backend.get_state(model.get_env()) if env_backend.can_snapshot else None,
-                "sessions": sessions,
-                "agent_steps": int(model.num_timesteps),
-            },
-        )
 
-    evaluation = None
-    if evaluation_cfg.games:
+def _new_session(plan: RunPlan, env: VecEnv) -> Session:
+    from rl_coordconv.agents import build_model
+    from rl_coordconv.callbacks import RunState
 
-        def play(model: Any, n_games: int, seed: int) -> list[float]:
-            return play_games(
-                model,
-                game,
-                n_games,
-                seed=seed,
-                protocol=proto,
-                backend=env_backend.name,
-                n_envs=evaluation_cfg.n_envs,
-                deterministic=evaluation_cfg.deterministic,
-            )
+    config = plan.config
+    model = build_model(
+        plan.preset,
+        env,
+        extractor=config.extractor,
+        extractor_kwargs=config.extractor_kwargs,
+        seed=config.seeds["training"],
+        device=plan.device,
+        tensorboard_log=str(plan.path / runfolder.TENSORBOARD),
+        learner=LearnerSettings.from_dict(config.learner),
+    )
+    evaluation = config.evaluation
+    state = RunState(
+        game_steps=[0] * config.n_envs,
+        next_eval=(evaluation.freq or None) if evaluation.games else None,
+        next_checkpoint=config.checkpoint_freq or None,
+    )
+    return Session(env, model, state, sessions=1)
 
-        evaluation = EvalSettings(evaluation_cfg.freq, evaluation_cfg.games, play, seeds["evaluation"])
 
-    with runfolder.CsvLog(path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes, runfolder.CsvLog(
-        path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS
+def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Session:
+    from rl_coordconv.agents import load_model
+    from rl_coordconv.checkpoints import set_rng_state
+
+    config = plan.config
+    learner = LearnerSettings.from_dict(config.learner)
+    model = load_model(config.algo, checkpoint.model_path, env, device=plan.device, learner=learner)
+    model.tensorboard_log = str(plan.path / runfolder.TENSORBOARD)
+    saved = checkpoint.load_state()
+    state: RunState = saved["run"]
+    if plan.backend.can_snapshot and saved.get("env") is not None:
+        plan.backend.set_state(env, saved["env"])
+    else:  # restart the games, repeatably
+        model._last_obs = None  # SB3 resets the environments when this is None
+        restart = np.random.SeedSequence([config.seeds["training"], checkpoint.agent_steps]).generate_state(1)[0]
+        env.seed(int(restart % 2**30))
+        state.game_steps = [0] * config.n_envs
+    set_rng_state(saved["rng"])
+    for log in (runfolder.EPISODES, runfolder.EVALUATIONS):
+        runfolder.truncate_rows(plan.path / log, checkpoint.agent_steps)
+    return Session(env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint)
+
+
+# -- phase 4: learn ----------------------------------------------------------------------------------
+
+
+def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback: BaseCallback | None = None) -> float:
+    """Train the session's model up to the run's budget, save ``model.zip``, and run the final evaluation.
+
+    :param plan: the run
+    :param session: the environments, model and counters
+    :param progress_bar: show SB3's progress bar over the whole run
+    :param callback: an extra SB3 callback, run after the run's own
+    :return: wall-clock seconds of training over all sessions
+    """
+    from rl_coordconv.callbacks import RunProgressBar, run_callbacks
+
+    config, model = plan.config, session.model
+    with runfolder.CsvLog(plan.path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes, runfolder.CsvLog(
+        plan.path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS
     ) as evaluations:
-        run_callback = RunCallback(
-            state,
+        callbacks: RunCallbacks = run_callbacks(
+            session.state,
             episodes,
             evaluations,
-            frame_skip=proto.frame_skip,
-            timesteps=timesteps,
-            run_dir=path,
-            evaluation=evaluation,
-            checkpoint_freq=checkpoint_freq,
-            save_checkpoint=save,
+            run_dir=plan.path,
+            frame_skip=plan.protocol.frame_skip,
+            timesteps=config.timesteps,
+            evaluation=_eval_settings(plan),
+            checkpoint_freq=config.checkpoint_freq,
+            save_checkpoint=_checkpoint_saver(plan, session),
         )
-        callbacks: list[BaseCallback] = [run_callback]
         if progress_bar:
-            label = f"{game} {algo} {config.extractor} seed {config.seed}"
-            callbacks.append(RunProgressBar(label, timesteps))
-        if extra_callback is not None:
-            callbacks.append(extra_callback)
-        remaining = max(0, timesteps - int(model.num_timesteps))
+            callbacks.extra.append(RunProgressBar(f"{config.game} {config.algo} {config.extractor} seed {config.seed}",
+                                                  config.timesteps))  # fmt: skip
+        if callback is not None:
+            callbacks.extra.append(callback)
         model.learn(
-            total_timesteps=remaining,
-            callback=CallbackList(callbacks),
-            tb_log_name=algo.upper(),
-            reset_num_timesteps=checkpoint is None,
+            total_timesteps=max(0, config.timesteps - int(model.num_timesteps)),
+            callback=callbacks.as_list(),
+            tb_log_name=config.algo.upper(),
+            reset_num_timesteps=session.checkpoint is None,
         )
-        runfolder.save_model(path, model)
-        if evaluation is not None:
-            run_callback.evaluate()
+        runfolder.save_model(plan.path, model)
+        if callbacks.evaluation is not None:
+            callbacks.evaluation.evaluate()
             model.logger.dump(model.num_timesteps)
-        run_callback.write_progress()
-    env.close()
+        callbacks.progress.write()
+    return callbacks.clock.wall_seconds()
 
-    eval_rows = runfolder.read_rows(path / runfolder.EVALUATIONS)
+
+def _eval_settings(plan: RunPlan) -> EvalSettings | None:
+    from rl_coordconv.callbacks import EvalSettings
+    from rl_coordconv.evaluation import play_games
+
+    config, evaluation = plan.config, plan.config.evaluation
+    if not evaluation.games:
+        return None
+
+    def play(model: BaseAlgorithm, n_games: int, seed: int) -> list[float]:
+        return play_games(
+            model,
+            config.game,
+            n_games,
+            seed=seed,
+            protocol=plan.protocol,
+            backend=plan.backend.name,
+            n_envs=evaluation.n_envs,
+            deterministic=evaluation.deterministic,
+        )
+
+    return EvalSettings(evaluation.freq, evaluation.games, play, config.seeds["evaluation"])
+
+
+def _checkpoint_saver(plan: RunPlan, session: Session) -> SaveFn:
+    from rl_coordconv.checkpoints import rng_state, save_checkpoint
+
+    backend = plan.backend
+
+    def save(model: BaseAlgorithm, run_state: RunState) -> None:
+        env = model.get_env()
+        state = {
+            "run": run_state,
+            "rng": rng_state(),
+            "env": backend.get_state(env) if backend.can_snapshot and env is not None else None,
+            "sessions": session.sessions,
+            "agent_steps": int(model.num_timesteps),
+        }
+        save_checkpoint(plan.path, model, state)
+
+    return save
+
+
+# -- phase 5: finalise -------------------------------------------------------------------------------
+
+
+def finalise(
+    plan: RunPlan, session: Session, wall_seconds: float, keep_checkpoints: bool = False, quiet: bool = False
+) -> RunStatus:
+    """Close the environments, write ``status.json`` (last: it says the run is complete), drop the checkpoints.
+
+    :param plan: the run
+    :param session: the session that trained it
+    :param wall_seconds: wall-clock seconds of training over all sessions
+    :param keep_checkpoints: keep the checkpoints (default: ``model.zip`` supersedes them)
+    :param quiet: print nothing
+    :return: the status written
+    """
+    from rl_coordconv.checkpoints import remove_checkpoints
+
+    session.env.close()
+    eval_rows = runfolder.read_rows(plan.path / runfolder.EVALUATIONS)
     final_mean = float(eval_rows[-1]["mean_return"]) if eval_rows else None
-    steps = int(model.num_timesteps)
-    RunStatus(
+    steps = int(session.model.num_timesteps)
+    status = RunStatus(
         complete=True,
-        run=config.run,
+        run=plan.config.run,
         agent_steps=steps,
-        frames=steps * proto.frame_skip,
-        timesteps=timesteps,
-        games=state.games,
-        evaluations=state.evaluations,
+        frames=steps * plan.protocol.frame_skip,
+        timesteps=plan.config.timesteps,
+        games=session.state.games,
+        evaluations=session.state.evaluations,
         final_mean_return=final_mean,
-        wall_seconds=round(run_callback.wall_seconds(), 1),
-        sessions=sessions,
+        wall_seconds=round(wall_seconds, 1),
+        sessions=session.sessions,
         finished=_now(),
-    ).write(path)
+    )
+    status.write(plan.path)
     if not keep_checkpoints:
-        remove_checkpoints(path)
+        remove_checkpoints(plan.path)
     score = f"; final evaluation mean return {final_mean:g}" if final_mean is not None else ""
-    _say(quiet, f"{path}: complete, {steps} agent steps in {run_callback.wall_seconds():.0f} s{score}")
-
+    _say(quiet, f"{plan.path}: complete, {steps} agent steps in {wall_seconds:.0f} s{score}")
+    return status
