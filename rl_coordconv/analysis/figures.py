@@ -33,7 +33,7 @@ __all__ = [
 def _save(fig: Any, path: Path) -> None:
     """Save a figure through a temporary name (PNG, fixed metadata) and rename it."""
     tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(tmp, dpi=100, bbox_inches="tight", metadata={"Software": None})
     os.replace(tmp, path)
 
 

@@ -452,7 +452,7 @@ def _scored_runs(res: AlgoResult) -> list[Run]:
     return [x.run for cell in res.runset.cells.values() for x in cell]
 
 
-def _curves_section(res: AlgoResult, s: Settings, figs: list[str]) -> str:
+def _curves_section(res: AlgoResult, s: Settings, figs: list[tuple[str, str]]) -> str:
     text = [
         "### Learning curves\n",
         "Each thin line is one seed; the thick line is the mean over seeds and the band its "
@@ -461,7 +461,7 @@ def _curves_section(res: AlgoResult, s: Settings, figs: list[str]) -> str:
         "without a finished game carries the previous value). Evaluation curves, where present, show each "
         "evaluation's mean score.\n",
     ]
-    text += [f"![{name} learning curves ({res.algo})]({name})\n" for name in figs]
+    text += [f"![{game} learning curves ({res.algo})]({name})\n" for game, name in figs]
     return "\n".join(text)
 
 
@@ -482,7 +482,7 @@ def _algo_section(res: AlgoResult, s: Settings, out: Path, md: dict[str, list[tu
             files.append(name)
         return name
 
-    curve_figs = [f for f in (keep(figures.learning_curves(res, g, out)) for g in res.runset.games) if f]
+    curve_figs = [(g, f) for g in res.runset.games if (f := keep(figures.learning_curves(res, g, out)))]
     parts = [
         f"## {res.algo.upper()}\n",
         _effect_section(res, s, md, keep(figures.effects(res, out))),
@@ -564,7 +564,8 @@ def _how_section(a: Analysis) -> str:
         f"bootstrap seed {s.seed} (running analyze again gives identical tables).\n"
         f"- Numbers of one game (final scores, learning-curve bins, per-game differences): {_pct(s)} Student "
         "t-intervals over seeds (Welch's for differences). A percentile bootstrap over 2-5 seeds covers far "
-        "less than 95%; the t-interval stays close to nominal.\n"
+        "less than 95%; the t-interval stays close to nominal, and is as wide as few seeds warrant (with 2 seeds "
+        "a 95% interval is the mean +- 12.7 standard errors, with 3 seeds +- 4.3, with 5 seeds +- 2.8).\n"
         "- With one seed no interval can be computed: such intervals read n/a.\n"
         "- Per-run numbers: `run_scores.csv`; curve numbers: `curves.csv` and `curves_per_seed.csv`.\n"
     )

@@ -9,6 +9,7 @@ A spec looks like this (every key is described in ``experiments/README.md``)::
     seeds: 2                  # 2 means [0, 1]; or a list such as [0, 1, 7]
     agent_steps: 100_000      # per run, summed over the parallel environments
     protocol: standard        # or machado (rl_coordconv.atari.PROTOCOLS)
+    score: eval               # optional: the headline score, eval or train_last_N (default: the protocol's)
     n_envs: 8                 # optional: the preset's value when left out
     checkpoint_freq: 25_000   # optional, in agent steps
     evaluation:               # optional; training's defaults when left out
@@ -54,6 +55,7 @@ SPEC_KEYS: dict[str, bool] = {
     "seeds": True,
     "agent_steps": True,
     "protocol": False,
+    "score": False,
     "n_envs": False,
     "checkpoint_freq": False,
     "evaluation": False,
@@ -100,6 +102,10 @@ class Spec:
     :param seeds: root seeds, one run per seed
     :param agent_steps: training budget of every run, in agent steps (summed over environments)
     :param protocol: ``standard`` or ``machado``
+    :param score: the headline score of ``analyze``: ``eval`` (last evaluation mean) or ``train_last_N``
+        (mean of the last N training games); the protocol's default when the spec does not say
+        (:data:`rl_coordconv.analysis.scores.DEFAULT_SCORE`). It changes no run, so :meth:`resolved`
+        leaves it out.
     :param n_envs: parallel environments per run, or None for the preset's value
     :param checkpoint_freq: agent steps between checkpoints, or None for the training default
     :param eval_freq: agent steps between evaluations (0: only the final one), or None for the training
@@ -118,6 +124,7 @@ class Spec:
     seeds: tuple[int, ...]
     agent_steps: int
     protocol: str = "standard"
+    score: str = "eval"
     n_envs: int | None = None
     checkpoint_freq: int | None = None
     eval_freq: int | None = None
@@ -168,7 +175,7 @@ class Spec:
         """
         if self.text is not None:
             return self.text
-        data = {"name": self.name, "description": self.description, **self.resolved()}
+        data = {"name": self.name, "description": self.description, **self.resolved(), "score": self.score}
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
@@ -345,6 +352,7 @@ class _Validator:
         n_envs = self.positive_int(("n_envs",), data.get("n_envs"), optional=True)
         checkpoint_freq = self.positive_int(("checkpoint_freq",), data.get("checkpoint_freq"), optional=True)
         eval_freq, eval_episodes = self.evaluation(data.get("evaluation"))
+        score = self.score(data.get("score"), protocol, eval_episodes)
         hyper = self.hyperparameters(data.get("hyperparameters"), algos, n_envs)
 
         return Spec(
@@ -355,6 +363,7 @@ class _Validator:
             seeds=tuple(seeds),
             agent_steps=agent_steps,
             protocol=protocol,
+            score=score,
             n_envs=n_envs,
             checkpoint_freq=checkpoint_freq,
             eval_freq=eval_freq,
@@ -387,6 +396,22 @@ class _Validator:
             return get_protocol(value).name
         except UserError as err:
             raise self.error(("protocol",), str(err)) from None
+
+    def score(self, value: Any, protocol: str, eval_episodes: int | None) -> str:
+        from rl_coordconv.analysis.scores import default_score, parse_score
+
+        if value is None:
+            return default_score(protocol)
+        try:
+            chosen = parse_score(value)
+        except UserError as err:
+            raise self.error(("score",), str(err)) from None
+        if chosen.kind == "eval" and eval_episodes == 0:
+            raise self.error(
+                ("score",), "is 'eval' but evaluation.eval_episodes is 0, so no run will have an evaluation; "
+                "raise eval_episodes or choose 'train_last_100'",
+            )
+        return chosen.name
 
     def algos(self, value: Any) -> list[str]:
         pairs = self.name_list(("algos",), value)
