@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 from scipy import stats as sps
+from test_analysis import RANDOM, make_run, raw
 
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import stats
@@ -24,7 +25,6 @@ from rl_coordconv.analysis.scores import parse_score, resolve_score
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 from rl_coordconv.sweep.spec import parse_spec
-from test_analysis import RANDOM, make_run, raw
 
 REPS = 100
 
@@ -145,7 +145,11 @@ def messy_sweep(root: Path) -> Path:
         for seed in seeds:
             level = (0.1 if extractor == "nature" else 0.5) + 0.1 * seed
             train = [RANDOM[game]] * 10 + [raw(game, level)] * 30  # 40 training games: fewer than 100
-            no_eval = (game == "Breakout" and extractor == "coordconv") or (game, extractor, seed) == ("Pong", "nature", 2)
+            no_eval = (game == "Breakout" and extractor == "coordconv") or (game, extractor, seed) == (
+                "Pong",
+                "nature",
+                2,
+            )
             make_run(root, game, extractor, seed, train, None if no_eval else [RANDOM[game], raw(game, level)])
     shutil.copytree(root / "runs" / "Pong_a2c_coordconv_s0", root / "runs" / "zz_copy_of_Pong_a2c_coordconv_s0")
     return root
@@ -193,12 +197,17 @@ def test_messy_run_set_keeps_every_extractor_and_says_what_it_did(
     assert float(pong["hns_ci_low"]) < 0.4 < float(pong["hns_ci_high"])
     # sample efficiency from the evaluations (every scored run has the same two evaluation points)
     efficiency = read_csv(out / "sample_efficiency.csv")
-    assert {r["source"] for r in efficiency} == {"evaluations"} and {r["agent_steps"] for r in efficiency} == {"5000", "10000"}
+    assert {r["source"] for r in efficiency} == {"evaluations"} and {r["agent_steps"] for r in efficiency} == {
+        "5000",
+        "10000",
+    }
     last = {r["extractor"]: float(r["iqm"]) for r in efficiency if r["agent_steps"] == "10000"}
     assert last == pytest.approx({"nature": 0.15, "coordconv": 0.55})
     # per-game final scores keep every run: both Breakout coordconv runs are in the training column
     finals = {(r["game"], r["extractor"]): r for r in read_csv(out / "final_scores.csv")}
-    assert finals["Breakout", "coordconv"]["train_n_runs"] == "2" and finals["Breakout", "coordconv"]["eval_n_runs"] == "0"
+    assert (
+        finals["Breakout", "coordconv"]["train_n_runs"] == "2" and finals["Breakout", "coordconv"]["eval_n_runs"] == "0"
+    )
     assert finals["Pong", "nature"]["n_runs"] == "3" and finals["Pong", "coordconv"]["n_runs"] == "2"
     assert "40 games each (fewer than 100)" in text  # how many games each "last 100" mean averaged
     for name in ("effect_a2c.png", "per_game_a2c.png", "sample_efficiency_a2c.png", "curves_a2c_Pong.png"):
@@ -210,7 +219,9 @@ def test_messy_run_set_keeps_every_extractor_and_says_what_it_did(
 
 def test_training_score_from_the_spec(tmp_path: Path) -> None:
     root = messy_sweep(tmp_path / "messy")
-    runfolder.write_yaml(root / "spec.yaml", {"name": "messy", "games": ["Pong", "Breakout"], "score": "train_last_100"})
+    runfolder.write_yaml(
+        root / "spec.yaml", {"name": "messy", "games": ["Pong", "Breakout"], "score": "train_last_100"}
+    )
     report = analyze(root, reps=REPS)
     assert (report.score.name, report.score.source) == ("train_last_100", "spec.yaml")
     aggregates = {(r["extractor"], r["metric"]): r for r in report.aggregates}

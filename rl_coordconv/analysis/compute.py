@@ -26,7 +26,17 @@ from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplic
 from rl_coordconv.analysis.scores import Score
 from rl_coordconv.errors import UserError
 
-__all__ = ["Settings", "Curve", "AlgoResult", "Analysis", "compute", "protocol_name", "run_state", "LIGHT_REPS", "SECONDARY_LAST_N"]
+__all__ = [
+    "Settings",
+    "Curve",
+    "AlgoResult",
+    "Analysis",
+    "compute",
+    "protocol_name",
+    "run_state",
+    "LIGHT_REPS",
+    "SECONDARY_LAST_N",
+]
 
 #: Resamples for curves, probability of improvement, profiles and sample efficiency (rliable's default
 #: for profiles); aggregates and effects use ``Settings.reps``.
@@ -303,7 +313,9 @@ def _aggregates(algo: str, res: AlgoResult, s: Settings) -> None:
     )
     variants = [e for e in res.normalised if e != BASELINE]
     if BASELINE not in res.normalised or not variants:
-        reason = f"no scored '{BASELINE}' runs to compare with" if BASELINE not in res.normalised else "no other extractor"
+        reason = (
+            f"no scored '{BASELINE}' runs to compare with" if BASELINE not in res.normalised else "no other extractor"
+        )
         res.notes.append(f"{algo}: effect size and probability of improvement not computed: {reason}")
         return
     base = res.normalised[BASELINE]
@@ -312,7 +324,14 @@ def _aggregates(algo: str, res: AlgoResult, s: Settings) -> None:
         x = res.normalised[ext]
         point, band = stats.iqm_difference_estimates(x, base, s.reps, s.seed, s.confidence)
         p, p_band = stats.probability_of_improvement_estimates(x, base, s.light_reps, s.seed, s.confidence)
-        common = {"algo": algo, "x": ext, "y": BASELINE, "n_runs_x": x.shape[0], "n_runs_y": base.shape[0], "n_games": len(games)}
+        common = {
+            "algo": algo,
+            "x": ext,
+            "y": BASELINE,
+            "n_runs_x": x.shape[0],
+            "n_runs_y": base.shape[0],
+            "n_games": len(games),
+        }
         effects.append({**common, "iqm_x": stats.iqm(x), "iqm_y": stats.iqm(base), "difference": point,
                         "ci_low": float(band[0]), "ci_high": float(band[1])})  # fmt: skip
         improvement.append({**common, "probability": p, "ci_low": float(p_band[0]), "ci_high": float(p_band[1])})
@@ -369,11 +388,15 @@ def _efficiency(algo: str, res: AlgoResult, s: Settings) -> None:
         cube = np.full((k, len(games), x.size), np.nan)
         for j, col in enumerate(columns):
             for i, run in enumerate(col):
-                cube[i, j] = run.eval_means if use_eval else load.bin_returns(run.episode_steps, run.episode_returns, edges)
+                cube[i, j] = (
+                    run.eval_means if use_eval else load.bin_returns(run.episode_steps, run.episode_returns, edges)
+                )
         cubes[ext] = cube
     keep = np.all([np.isfinite(c).all(axis=(0, 1)) for c in cubes.values()], axis=0)
     if not keep.any():
-        res.notes.append(f"{algo}: sample-efficiency curve not computed: no point in agent steps where every run has a score")
+        res.notes.append(
+            f"{algo}: sample-efficiency curve not computed: no point in agent steps where every run has a score"
+        )
         return
     if not keep.all():
         res.notes.append(
@@ -382,14 +405,15 @@ def _efficiency(algo: str, res: AlgoResult, s: Settings) -> None:
         )
     x = x[keep]
     normalised = {
-        ext: np.stack([human_normalize(c[:, :, k], games) for k in np.flatnonzero(keep)], axis=-1) for ext, c in cubes.items()
+        ext: np.stack([human_normalize(c[:, :, k], games) for k in np.flatnonzero(keep)], axis=-1)
+        for ext, c in cubes.items()
     }
     points, bands = stats.sample_efficiency_estimates(normalised, s.light_reps, s.seed, s.confidence)
     res.efficiency_source = source
     res.efficiency = pd.DataFrame(
         [
             {
-                "algo": algo, "extractor": ext, "source": source, "agent_steps": int(round(x[k])),
+                "algo": algo, "extractor": ext, "source": source, "agent_steps": round(float(x[k])),
                 "iqm": float(points[ext][k]), "ci_low": float(bands[ext][0, k]), "ci_high": float(bands[ext][1, k]),
                 "n_runs_per_game": normalised[ext].shape[0], "n_games": len(games),
             }
@@ -448,7 +472,9 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
         res.notes.append(f"{algo}: {game} is left out of the aggregates ({reason}); its per-game numbers remain")
     for ext in rs.extractors:
         if ext not in rs.matrices and rs.aggregate_games:
-            res.notes.append(f"{algo}/{ext}: no run with the headline score on the aggregates' games: not in the aggregates")
+            res.notes.append(
+                f"{algo}/{ext}: no run with the headline score on the aggregates' games: not in the aggregates"
+            )
     for ext, cut in rs.left_out_of_matrices.items():
         res.notes.append(
             f"{algo}/{ext}: games hold different numbers of scored runs; the aggregates take "
@@ -468,7 +494,9 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
 # --------------------------------------------------------------------------- the whole
 
 
-def _run_scores(runs: Sequence[Run], used: Sequence[Run], duplicates: Sequence[tuple[Run, Run]], s: Settings) -> pd.DataFrame:
+def _run_scores(
+    runs: Sequence[Run], used: Sequence[Run], duplicates: Sequence[tuple[Run, Run]], s: Settings
+) -> pd.DataFrame:
     used_ids = {id(r) for r in used}
     duplicate_of = {id(dropped): kept for kept, dropped in duplicates}
     train_score = Score("train", s.train_n)
@@ -535,7 +563,9 @@ def compute(runs: Sequence[Run], settings: Settings) -> Analysis:
             f"--include-incomplete uses them): {_names(incomplete, s.root)}"
         )
     elif incomplete:
-        warnings.append(f"{len(incomplete)} incomplete run(s) INCLUDED in the statistics and labelled: {_names(incomplete, s.root)}")
+        warnings.append(
+            f"{len(incomplete)} incomplete run(s) INCLUDED in the statistics and labelled: {_names(incomplete, s.root)}"
+        )
     for kept, dropped in duplicates:
         warnings.append(
             f"duplicate cell {dropped.algo}/{dropped.game}/{dropped.extractor}/seed {dropped.seed}: "
@@ -544,7 +574,9 @@ def compute(runs: Sequence[Run], settings: Settings) -> Analysis:
     if not used:
         warnings.append("no complete run yet: no statistics computed (finish the sweep or use --include-incomplete)")
     elif not any(np.isfinite(s.score.of(r)[0]) for r in used):
-        other, lacking = ("train_last_100", "an evaluation") if s.score.kind == "eval" else ("eval", "a finished training game")
+        other, lacking = (
+            ("train_last_100", "an evaluation") if s.score.kind == "eval" else ("eval", "a finished training game")
+        )
         raise UserError(
             f"the headline score is {s.score.name} ({s.score.source}), but none of the {len(used)} runs in the "
             f"statistics has {lacking}; choose another with --score {other}"

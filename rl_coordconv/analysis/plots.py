@@ -29,7 +29,16 @@ __all__ = [
 # The colour-blind-safe palette seaborn calls "colorblind" (Okabe-Ito-like), fixed here so the same
 # extractor keeps its colour in every figure.
 _PALETTE: tuple[str, ...] = (
-    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
+    "#0173b2",
+    "#de8f05",
+    "#029e73",
+    "#d55e00",
+    "#cc78bc",
+    "#ca9161",
+    "#fbafe4",
+    "#949494",
+    "#ece133",
+    "#56b4e9",
 )
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import figures, load
@@ -122,7 +123,7 @@ def _spec_score(root: Path) -> Any:
         return None
     try:
         data = runfolder.read_yaml(path)
-    except Exception as err:  # a sweep folder's spec is written by `sweep`; a hand-edited one may break
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:  # a hand-edited spec may break
         raise UserError(f"cannot read {path}: {err}") from None
     return data.get("score") if isinstance(data, dict) else None
 
@@ -218,7 +219,7 @@ def _curve_rows(res: AlgoResult) -> tuple[list[dict[str, Any]], list[dict[str, A
     for c in res.curves:
         common = {"algo": res.algo, "game": c.game, "extractor": c.extractor, "curve": c.kind}
         for k in range(c.x.size):
-            steps = int(round(float(c.x[k])))
+            steps = round(float(c.x[k]))
             means.append({**common, "agent_steps": steps, "mean": float(c.mean[k]), "ci_low": float(c.interval[0, k]),
                           "ci_high": float(c.interval[1, k]), "n_runs": int(c.counts[k])})  # fmt: skip
             for i, seed in enumerate(c.seeds):
@@ -309,12 +310,14 @@ def _aggregate_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[st
     md.setdefault("aggregates.md", []).append((res.algo, table))
     text = [
         head,
-        f"One score per run ({s.score.label}), human-normalised: (score - random) / (human - random), with the "
-        "random and human scores of the DeepMind table. Aggregates over runs and games with "
-        f"{_pct(s)} stratified-bootstrap percentile CIs (rliable, {s.reps} resamples; Agarwal et al. 2021). "
-        "IQM is the mean of the middle 50% of run x game scores; median and mean are over per-game means; "
-        "optimality gap is 1 minus the mean of scores clipped at 1 (lower is better). "
-        f"Games: {', '.join(rs.aggregate_games)}.\n",
+        (
+            f"One score per run ({s.score.label}), human-normalised: (score - random) / (human - random), with the "
+            "random and human scores of the DeepMind table. Aggregates over runs and games with "
+            f"{_pct(s)} stratified-bootstrap percentile CIs (rliable, {s.reps} resamples; Agarwal et al. 2021). "
+            "IQM is the mean of the middle 50% of run x game scores; median and mean are over per-game means; "
+            "optimality gap is 1 minus the mean of scores clipped at 1 (lower is better). "
+            f"Games: {', '.join(rs.aggregate_games)}.\n"
+        ),
         table,
     ]
     if any(m.shape[0] < 2 for m in res.normalised.values()):
@@ -328,7 +331,10 @@ def _improvement_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[
     head = f"### Probability of improvement over `{BASELINE}`\n"
     if res.improvement.empty:
         return head + "\nNot computed: " + _why_no_comparison(res) + "\n"
-    rows = [[r["x"], BASELINE, interval_text(r["probability"], r["ci_low"], r["ci_high"], 3)] for r in res.improvement.to_dict("records")]
+    rows = [
+        [r["x"], BASELINE, interval_text(r["probability"], r["ci_low"], r["ci_high"], 3)]
+        for r in res.improvement.to_dict("records")
+    ]
     table = md_table(["X", "Y", f"P(X > Y) [{_pct(s)} CI]"], rows)
     md.setdefault("probability_of_improvement.md", []).append((res.algo, table))
     text = (
@@ -388,8 +394,17 @@ def _final_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str, s
     for r in sorted(res.final_scores.to_dict("records"), key=lambda r: (r["game"], order.index(r["extractor"]))):
         seeds = str(r["n_runs"]) + (f" ({r['n_incomplete']} incomplete)" if r["n_incomplete"] else "")
         rows.append([r["game"], r["extractor"], seeds, _final_cell(r, "train", n), _final_cell(r, "eval", n)])
-    headline = {"train": " (headline)" if s.score.kind == "train" else "", "eval": " (headline)" if s.score.kind == "eval" else ""}
-    header = ["game", "extractor", "seeds", f"last {n} training games{headline['train']}", f"last evaluation{headline['eval']}"]
+    headline = {
+        "train": " (headline)" if s.score.kind == "train" else "",
+        "eval": " (headline)" if s.score.kind == "eval" else "",
+    }
+    header = [
+        "game",
+        "extractor",
+        "seeds",
+        f"last {n} training games{headline['train']}",
+        f"last evaluation{headline['eval']}",
+    ]
     table = md_table(header, rows)
     md.setdefault("final_scores.md", []).append((res.algo, table))
     return (
@@ -455,11 +470,13 @@ def _scored_runs(res: AlgoResult) -> list[Run]:
 def _curves_section(res: AlgoResult, s: Settings, figs: list[tuple[str, str]]) -> str:
     text = [
         "### Learning curves\n",
-        "Each thin line is one seed; the thick line is the mean over seeds and the band its "
-        f"{_pct(s)} t-interval (no band where fewer than two seeds have a value). Training curves bin the "
-        f"whole-game scores of finished training games by agent steps ({s.bins} bins over the budget; a bin "
-        "without a finished game carries the previous value). Evaluation curves, where present, show each "
-        "evaluation's mean score.\n",
+        (
+            "Each thin line is one seed; the thick line is the mean over seeds and the band its "
+            f"{_pct(s)} t-interval (no band where fewer than two seeds have a value). Training curves bin the "
+            f"whole-game scores of finished training games by agent steps ({s.bins} bins over the budget; a bin "
+            "without a finished game carries the previous value). Evaluation curves, where present, show each "
+            "evaluation's mean score.\n"
+        ),
     ]
     text += [f"![{game} learning curves ({res.algo})]({name})\n" for game, name in figs]
     return "\n".join(text)
@@ -476,7 +493,9 @@ def _profiles_section(res: AlgoResult, s: Settings, fig: str | None) -> str:
     )
 
 
-def _algo_section(res: AlgoResult, s: Settings, out: Path, md: dict[str, list[tuple[str, str]]], files: list[str]) -> str:
+def _algo_section(
+    res: AlgoResult, s: Settings, out: Path, md: dict[str, list[tuple[str, str]]], files: list[str]
+) -> str:
     def keep(name: str | None) -> str | None:
         if name:
             files.append(name)
@@ -507,9 +526,11 @@ def _headline(a: Analysis) -> list[str]:
         else f"the mean of each run's **last {score.last_n} training games** (all of them when it finished fewer)"
     )
     lines = [
-        f"**Headline score: `{score.name}`** ({score.source}): {what}. Every aggregate, effect, probability of "
-        "improvement, per-game comparison, performance profile and baseline check below uses it; runs "
-        f"without it are listed, never scored another way. `analyze --score eval|train_last_N` chooses another."
+        (
+            f"**Headline score: `{score.name}`** ({score.source}): {what}. Every aggregate, effect, probability of "
+            "improvement, per-game comparison, performance profile and baseline check below uses it; runs "
+            "without it are listed, never scored another way. `analyze --score eval|train_last_N` chooses another."
+        )
     ]
     unscored = [r for res in a.algos for r in res.runset.unscored]
     if unscored:

@@ -104,7 +104,7 @@ def deduplicate(runs: Sequence[Run]) -> tuple[list[Run], list[tuple[Run, Run]]]:
     for group in groups.values():
         if len(group) < 2:
             continue
-        best = sorted(group, key=lambda r: (not r.complete, -r.agent_steps, str(r.path)))[0]
+        best = min(group, key=lambda r: (not r.complete, -r.agent_steps, str(r.path)))
         for other in group:
             if other is not best:
                 dropped[id(other)] = other
@@ -149,9 +149,7 @@ def _rectangle(
     return matrix, columns, left_out
 
 
-def build_algo_runset(
-    algo: str, runs: Sequence[Run], score: Score, has_reference: Callable[[str], bool]
-) -> AlgoRunSet:
+def build_algo_runset(algo: str, runs: Sequence[Run], score: Score, has_reference: Callable[[str], bool]) -> AlgoRunSet:
     """Arrange one algorithm's runs for the statistics (see the module's rules).
 
     :param algo: the algorithm

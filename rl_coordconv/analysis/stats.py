@@ -233,8 +233,7 @@ def probability_of_improvement(scores_x: np.ndarray, scores_y: np.ndarray) -> fl
     scores_y = _check_matrix(scores_y, "scores_y")
     if scores_x.shape[1] != scores_y.shape[1]:
         raise ValueError(
-            "scores_x and scores_y must hold the same games; "
-            f"got {scores_x.shape[1]} and {scores_y.shape[1]} columns"
+            f"scores_x and scores_y must hold the same games; got {scores_x.shape[1]} and {scores_y.shape[1]} columns"
         )
     return float(metrics.probability_of_improvement(scores_x, scores_y))
 
@@ -415,4 +414,3 @@ def performance_profile_estimates(
         profiles[key] = np.asarray(prof[key], dtype=float)
         bands[key] = np.asarray(ci[key], dtype=float)
     return profiles, bands
-
