@@ -388,8 +388,9 @@ def test_a_second_sweep_is_refused_and_workers_stop_when_the_sweep_is_killed(tmp
 
 def test_unknown_executor_and_bad_workers(tmp_path: Path) -> None:
     spec_path = write_spec(tmp_path)
-    with pytest.raises(UserError, match="unknown executor 'ray'.*not built yet"):
-        run_sweep(spec_path, tmp_path / "o", workers=1, executor="ray", progress="quiet")
+    with pytest.raises(UserError, match="unknown executor 'rya'; did you mean 'ray'"):
+        run_sweep(spec_path, tmp_path / "o", workers=1, executor="rya", progress="quiet")
+    assert not (tmp_path / "o").exists()  # refused before anything is written
     with pytest.raises(UserError, match="--workers must be at least 1"):
         run_sweep(spec_path, tmp_path / "o2", workers=0, progress="quiet")
     with pytest.raises(SystemExit):

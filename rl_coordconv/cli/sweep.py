@@ -1,4 +1,4 @@
-"""``rl-coordconv sweep SPEC --out DIR --workers N``: run an experiment spec's cells, resumably."""
+"""``rl-coordconv sweep SPEC --out DIR --workers N [--executor ray ...]``: run a spec's cells, resumably."""
 
 from __future__ import annotations
 
@@ -14,6 +14,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {text}")
     return value
 
 
@@ -40,9 +50,37 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="cells run at once (default: one per CPU core); each gets max(1, cores // N) threads",
+        help="cells run at once (default: one per CPU core; with --executor ray as many as the cluster has "
+        "CPUs for); each local worker gets max(1, cores // N) threads",
     )
-    parser.add_argument("--executor", default="local", help="where cells run: 'local' (spawned processes)")
+    parser.add_argument(
+        "--executor",
+        default="local",
+        help="where cells run: 'local' (spawned processes on this machine, the default) or 'ray' (one Ray task "
+        "per cell, on a local Ray instance or the cluster --address names; pip install 'rl-coordconv[ray]')",
+    )
+    ray = parser.add_argument_group("Ray executor (--executor ray)")
+    ray.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to join: 'auto' (the cluster started on this machine with `ray start`), HOST:6379 or "
+        "ray://HOST:10001; without it a local Ray instance is started. DIR must be on storage every node sees",
+    )
+    ray.add_argument(
+        "--cpus-per-run",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="CPUs each cell's Ray task asks for; its torch/BLAS/OpenCV threads are bounded to K (default 1)",
+    )
+    ray.add_argument(
+        "--gpus-per-run",
+        type=_non_negative_float,
+        default=None,
+        metavar="G",
+        help="GPUs each cell's Ray task asks for; fractions share a GPU (default 0: the task sees no GPU)",
+    )
     parser.add_argument("--device", default="auto", help="torch device for training: auto, cpu or cuda")
     parser.add_argument(
         "--dry-run", action="store_true", help="list the cells and the estimated time; run and write nothing"
@@ -63,25 +101,28 @@ def run(args: argparse.Namespace) -> int:
     :return: 0 when every cell is complete, 1 when some failed, 130 when interrupted
     """
     from rl_coordconv.sweep import SweepInterrupted, dry_run_text, get_executor, load_spec, run_sweep
-    from rl_coordconv.sweep.estimate import available_cores
 
     spec = load_spec(args.spec)
-    workers = args.workers or max(1, min(available_cores(), len(spec.cells())))
+    options = {"address": args.address, "cpus_per_run": args.cpus_per_run, "gpus_per_run": args.gpus_per_run}
+    executor = get_executor(args.executor, args.workers, cells=len(spec.cells()), **options)
     if args.dry_run:
-        get_executor(args.executor, workers)  # an unknown executor is an error here too
-        print(dry_run_text(spec, args.out, workers))
+        print(dry_run_text(spec, args.out, executor.workers, executor=executor))
         return 0
-    command = ["rl-coordconv", "sweep", args.spec, "--out", args.out, "--workers", str(workers)]
-    if args.executor != "local":
-        command += ["--executor", args.executor]
+    command = ["rl-coordconv", "sweep", args.spec, "--out", args.out]
+    if executor.workers is not None:
+        command += ["--workers", str(executor.workers)]
+    if executor.name != "local":
+        command += ["--executor", executor.name]
+    for flag, value in options.items():
+        if value is not None:
+            command += ["--" + flag.replace("_", "-"), f"{value:g}" if isinstance(value, float) else str(value)]
     if args.device != "auto":
         command += ["--device", args.device]
     try:
         result = run_sweep(
             spec,
             args.out,
-            workers=workers,
-            executor=args.executor,
+            executor=executor,
             device=args.device,
             progress=args.progress,
             command=" ".join(shlex.quote(part) for part in command),

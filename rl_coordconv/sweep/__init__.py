@@ -5,7 +5,8 @@
 - :func:`run_sweep`, :class:`SweepResult`, :func:`dry_run_text` (:mod:`rl_coordconv.sweep.runner`):
   the sweep folder, skip/resume/retry, failures recorded in the run folders;
 - :class:`Executor`, :class:`LocalExecutor`, :data:`EXECUTORS` (:mod:`rl_coordconv.sweep.executors`):
-  the swappable part that runs cells (a local process pool; Ray later);
+  the swappable part that runs cells (a local process pool), and :class:`RayExecutor`
+  (:mod:`rl_coordconv.sweep.ray_executor`): one Ray task per cell, locally or on a cluster;
 - the progress display (:mod:`rl_coordconv.sweep.progress`) and the time estimate
   (:mod:`rl_coordconv.sweep.estimate`).
 
@@ -15,7 +16,8 @@ Nothing here imports torch at module level: a spawned worker sets its thread bou
 from __future__ import annotations
 
 from rl_coordconv.sweep.estimate import Estimate, estimate_sweep
-from rl_coordconv.sweep.executors import EXECUTORS, Executor, LocalExecutor, Monitor, get_executor
+from rl_coordconv.sweep.executors import EXECUTORS, Executor, LocalExecutor, Monitor, Placement, get_executor
+from rl_coordconv.sweep.ray_executor import RayExecutor
 from rl_coordconv.sweep.runner import SweepInterrupted, SweepResult, dry_run_text, run_sweep
 from rl_coordconv.sweep.spec import ALGOS, Cell, Spec, load_spec, parse_spec
 from rl_coordconv.sweep.worker import CellOutcome, CellTask
@@ -30,6 +32,8 @@ __all__ = [
     "Executor",
     "LocalExecutor",
     "Monitor",
+    "Placement",
+    "RayExecutor",
     "Spec",
     "SweepInterrupted",
     "SweepResult",

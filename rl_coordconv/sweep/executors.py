@@ -3,7 +3,9 @@
 An :class:`Executor` takes the cells' tasks and a run function, runs up to ``workers`` of them at a
 time, and reports to a :class:`Monitor` as cells start and finish. It never decides what a cell's
 outcome is by itself: that comes from the run folder (:func:`~rl_coordconv.sweep.worker.outcome_of`),
-so a Ray executor (a later issue) keeps the same run folders and resume semantics.
+so every executor keeps the same run folders and resume semantics. Two are built in:
+:class:`LocalExecutor` (below) and :class:`~rl_coordconv.sweep.ray_executor.RayExecutor` (one Ray task
+per cell, on a local Ray instance or a cluster; ``pip install 'rl-coordconv[ray]'``).
 
 :class:`LocalExecutor` runs each cell in a fresh ``spawn``-ed process on this machine:
 
@@ -30,11 +32,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
-from rl_coordconv.errors import unknown_name
+from rl_coordconv.errors import UserError, unknown_name
 from rl_coordconv.sweep.worker import (
     CellOutcome,
     CellTask,
@@ -45,7 +48,16 @@ from rl_coordconv.sweep.worker import (
     thread_env,
 )
 
-__all__ = ["Monitor", "Executor", "LocalExecutor", "EXECUTORS", "get_executor", "STOPPED_EXIT"]
+__all__ = [
+    "Monitor",
+    "Placement",
+    "Executor",
+    "LocalExecutor",
+    "EXECUTORS",
+    "get_executor",
+    "default_local_workers",
+    "STOPPED_EXIT",
+]
 
 #: Exit status of a worker stopped by the sweep (128 + SIGTERM).
 STOPPED_EXIT = 128 + signal.SIGTERM
@@ -70,19 +82,53 @@ class Monitor(Protocol):
         """Called every poll interval while cells run (refresh a display)."""
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where and how a sweep's cells would run: what ``--dry-run`` shows and the estimate uses.
+
+    :param workers: cells running at once
+    :param threads: torch/BLAS/OpenCV threads of each cell
+    :param cores: CPU cores the cells share (for the time estimate)
+    :param resources: one line saying what each cell asks for and where it runs
+    """
+
+    workers: int
+    threads: int
+    cores: int
+    resources: str
+
+
 class Executor(ABC):
     """Runs the cells of a sweep, up to ``workers`` at a time.
 
-    :param workers: how many cells may run at once
+    :param workers: how many cells may run at once; None lets the executor decide when it runs (the Ray
+        executor: as many as the cluster has CPUs for)
     """
 
     #: The name ``--executor`` selects this executor by.
     name: ClassVar[str] = ""
 
-    def __init__(self, workers: int) -> None:
-        if workers < 1:
+    def __init__(self, workers: int | None) -> None:
+        if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = int(workers)
+        self.workers = None if workers is None else int(workers)
+
+    @abstractmethod
+    def task_threads(self, cores: int | None = None) -> int:
+        """Torch/BLAS/OpenCV threads each cell may use.
+
+        :param cores: CPU cores of this machine (detected when None)
+        :return: at least 1
+        """
+
+    @abstractmethod
+    def placement(self, cells: int, cores: int | None = None) -> Placement:
+        """How ``cells`` cells would run (for ``--dry-run`` and the estimate); starts nothing.
+
+        :param cells: cells still to run
+        :param cores: CPU cores of this machine (detected when None)
+        :return: the :class:`Placement`
+        """
 
     @abstractmethod
     def run(self, tasks: Sequence[CellTask], run_fn: RunFn, monitor: Monitor) -> list[CellOutcome]:
@@ -118,7 +164,21 @@ def _raise_stopped(signum: int, frame: object) -> None:
     raise WorkerStopped(f"stopped by signal {signum}")
 
 
-def _redirect_output(log_path: str) -> None:
+def bound_opencv_threads(threads: int) -> None:
+    """Bound OpenCV's own thread pool (frame resizing), which ignores ``OMP_NUM_THREADS``.
+
+    :param threads: threads this worker may use (at least 1)
+    """
+    import cv2
+
+    cv2.setNumThreads(max(1, int(threads)))
+
+
+def redirect_output(log_path: str) -> None:
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to the end of ``log_path``.
+
+    :param log_path: the worker's log file (its folder is created)
+    """
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -133,7 +193,8 @@ def _process_main(task: CellTask, run_fn: RunFn, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_stopped)
     _watch_parent(parent_pid)
-    _redirect_output(task.log_path)
+    redirect_output(task.log_path)
+    bound_opencv_threads(task.threads)
     print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} worker {os.getpid()} starts {task.cell}", flush=True)
     try:
         ok = run_task(task, run_fn)
@@ -196,13 +257,48 @@ class LocalExecutor(Executor):
         self.grace_seconds = grace_seconds
         self.context = mp.get_context(start_method)
 
+    def _workers(self) -> int:
+        if self.workers is None:  # pragma: no cover - get_executor always gives the local executor a number
+            raise ValueError("the local executor needs a number of workers")
+        return self.workers
+
+    def task_threads(self, cores: int | None = None) -> int:
+        """``max(1, cores // workers)``: the workers share this machine's cores without oversubscribing.
+
+        :param cores: CPU cores (this machine's when None)
+        :return: threads per worker
+        """
+        from rl_coordconv.sweep.estimate import available_cores
+
+        return max(1, (cores or available_cores()) // self._workers())
+
+    def placement(self, cells: int, cores: int | None = None) -> Placement:
+        """``workers`` spawned processes on this machine.
+
+        :param cells: cells still to run
+        :param cores: CPU cores (this machine's when None)
+        :return: the placement
+        """
+        from rl_coordconv.sweep.estimate import available_cores
+
+        cores = cores or available_cores()
+        threads = self.task_threads(cores)
+        plural = "" if threads == 1 else "s"
+        return Placement(
+            workers=self._workers(),
+            threads=threads,
+            cores=cores,
+            resources=f"each cell: one spawned process on this machine, {threads} torch/BLAS/OpenCV thread{plural}",
+        )
+
     def run(self, tasks: Sequence[CellTask], run_fn: RunFn, monitor: Monitor) -> list[CellOutcome]:
         pending = deque(tasks)
         running: dict[int, tuple[mp.process.BaseProcess, CellTask, float]] = {}
         outcomes: list[CellOutcome] = []
+        workers = self._workers()
         try:
             while pending or running:
-                while pending and len(running) < self.workers:
+                while pending and len(running) < workers:
                     task = pending.popleft()
                     proc = self.context.Process(
                         target=_process_main,
@@ -255,22 +351,46 @@ class LocalExecutor(Executor):
         return outcomes
 
 
-#: name -> executor class, for ``--executor``.
+#: name -> executor class, for ``--executor``. ``ray`` is registered by
+#: :mod:`rl_coordconv.sweep.ray_executor` (imported by :func:`get_executor` and by the package).
 EXECUTORS: dict[str, type[Executor]] = {LocalExecutor.name: LocalExecutor}
 
 
-def get_executor(name: str, workers: int) -> Executor:
+def default_local_workers(cells: int, cores: int | None = None) -> int:
+    """The local executor's default: one worker per core, no more than there are cells.
+
+    :param cells: cells in the sweep
+    :param cores: CPU cores (this machine's when None)
+    :return: at least 1
+    """
+    from rl_coordconv.sweep.estimate import available_cores
+
+    return max(1, min(cores or available_cores(), cells))
+
+
+def get_executor(name: str, workers: int | None, cells: int | None = None, **options: Any) -> Executor:
     """Build an executor by name.
 
-    :param name: a key of :data:`EXECUTORS` (``local``; ``ray`` arrives with the cluster issue)
-    :param workers: how many cells may run at once
+    :param name: a key of :data:`EXECUTORS`: ``local`` or ``ray``
+    :param workers: how many cells may run at once; None: the executor's default (local: one per core
+        and at most ``cells``; Ray: as many as the cluster has resources for)
+    :param cells: cells in the sweep (bounds the local default)
+    :param options: the executor's own options, e.g. ``address``, ``cpus_per_run``, ``gpus_per_run`` for
+        Ray; options given as None are left out
     :return: the executor
-    :raises UserError: for an unknown name, with the closest names
+    :raises UserError: for an unknown name (with the closest names), for options the executor does not
+        take, and for ``ray`` when Ray is not installed (with the command that installs it)
     """
+    import rl_coordconv.sweep.ray_executor  # noqa: F401 - registers "ray" (imports no Ray itself)
+
     key = name.strip().lower()
     if key not in EXECUTORS:
-        err = unknown_name("executor", name, EXECUTORS)
-        if key == "ray":
-            err.args = (f"{err.args[0]} (a Ray executor is planned but not built yet; use 'local')",)
-        raise err
-    return EXECUTORS[key](workers)
+        raise unknown_name("executor", name, EXECUTORS)
+    options = {k: v for k, v in options.items() if v is not None}
+    if key == LocalExecutor.name:
+        if options:
+            flags = ", ".join("--" + k.replace("_", "-") for k in options)
+            verb = "applies" if len(options) == 1 else "apply"
+            raise UserError(f"{flags} {verb} only to --executor ray; the local executor runs on this machine")
+        return LocalExecutor(workers if workers is not None else default_local_workers(cells or 1))
+    return EXECUTORS[key](workers, **options)

@@ -203,6 +203,7 @@ def plan_tasks(
     device: str = "auto",
     command: str | None = None,
     cores: int | None = None,
+    threads: int | None = None,
 ) -> tuple[list[CellTask], list[Cell]]:
     """Split the cells into those still to run (as tasks) and those already complete.
 
@@ -212,10 +213,12 @@ def plan_tasks(
     :param device: torch device for training
     :param command: the command line recorded in each run's config
     :param cores: CPU cores (this machine's when None)
+    :param threads: each cell's threads, when the executor decides them (a Ray task's CPUs); else
+        :func:`threads_per_worker`
     :return: (tasks to run in order, cells already complete)
     """
     out = Path(out)
-    threads = threads_per_worker(workers, cores)
+    threads = threads if threads is not None else threads_per_worker(workers, cores)
     tasks, done = [], []
     for cell, run_dir in cell_dirs(spec, out):
         if is_complete(run_dir):
@@ -233,13 +236,20 @@ def plan_tasks(
     return tasks, done
 
 
-def dry_run_text(spec: Spec, out: str | os.PathLike[str], workers: int, cores: int | None = None) -> str:
-    """What ``sweep --dry-run`` prints: every cell with its state, and the estimated time.
+def dry_run_text(
+    spec: Spec,
+    out: str | os.PathLike[str],
+    workers: int | None,
+    cores: int | None = None,
+    executor: Executor | None = None,
+) -> str:
+    """What ``sweep --dry-run`` prints: every cell with its state, the resources asked, the estimated time.
 
     :param spec: the spec
     :param out: the sweep folder (read only; nothing is written)
-    :param workers: workers running at once
+    :param workers: workers running at once (None: the executor's default)
     :param cores: CPU cores (this machine's when None)
+    :param executor: the executor that would run the cells (the local one when None)
     :return: the listing
     """
     check_out(spec, out)
@@ -262,13 +272,16 @@ def dry_run_text(spec: Spec, out: str | os.PathLike[str], workers: int, cores: i
         else:
             state = "to run"
         lines.append(f"{i:4d}  {run_dir.name:<48s} {state}")
-    est: Estimate = estimate_sweep(todo, spec.agent_steps, workers, cores)
+    executor = executor or get_executor("local", workers, cells=len(pairs))
+    place = executor.placement(len(todo), cores)
+    est: Estimate = estimate_sweep(todo, spec.agent_steps, place.workers, place.cores)
     rates = ", ".join(f"{algo} {rate:,.0f} agent steps/s per worker" for algo, rate in est.rates.items())
     lines += [
         "",
         f"{len(todo)} of {len(pairs)} cells to run, {est.agent_steps:,} agent steps, "
-        f"{_count(range(workers), 'worker')} x {_count(range(threads_per_worker(workers, est.cores)), 'thread')} "
+        f"{_count(range(place.workers), 'worker')} x {_count(range(place.threads), 'thread')} "
         f"on {_count(range(est.cores), 'core')}.",
+        f"executor {executor.name}: {place.resources}.",
         f"ESTIMATED time: about {format_duration(est.seconds)} of training"
         + (
             f" (assuming {rates}, from throughput measured on a 2-core CPU; evaluation games are extra)" if todo else ""
@@ -339,8 +352,10 @@ def run_sweep(
 
     :param spec: a :class:`Spec` or the path of a spec file
     :param out: the sweep folder (created; the spec is copied there)
-    :param workers: cells run at once; None means as many as there are cores (and cells to run)
-    :param executor: an executor name (``local``) or an :class:`Executor`
+    :param workers: cells run at once; None means the executor's default (local: as many as there are
+        cores and cells; Ray: as many as the cluster has resources for)
+    :param executor: an executor name (``local`` or ``ray``, see :func:`get_executor`) or an
+        :class:`Executor` (e.g. ``RayExecutor(address="auto", cpus_per_run=2)``)
     :param run_fn: runs one cell (default: :func:`rl_coordconv.training.train`); must be importable by the
         workers (a module-level function of an importable module). The local executor spawns its workers,
         so a script calling ``run_sweep`` needs the usual ``if __name__ == "__main__":`` guard
@@ -356,16 +371,18 @@ def run_sweep(
         spec = load_spec(spec)
     if workers is not None and workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
+    if isinstance(executor, str):  # before anything is written: an unknown executor or missing Ray is bad input
+        executor = get_executor(executor, workers, cells=len(spec.cells()))
+    elif workers is not None:
+        executor.workers = workers
     start = time.monotonic()
     out = prepare_out(spec, out)
     result = SweepResult(spec=spec, out=out)
     with _sweep_lock(out):
-        if workers is None:
-            workers = max(1, min(available_cores(), len(spec.cells())))
-        if isinstance(executor, str):
-            executor = get_executor(executor, workers)
         command = command or " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
-        tasks, done = plan_tasks(spec, out, executor.workers, device=device, command=command)
+        tasks, done = plan_tasks(
+            spec, out, executor.workers or 1, device=device, command=command, threads=executor.task_threads()
+        )
         result.skipped = list(done)
         monitor = make_progress(progress, spec.cells(), done, spec.agent_steps, stream)
         outcomes = []
