@@ -55,16 +55,26 @@ def _summary_path(run_dir: Path) -> Path:
     return run_dir / INSPECT_DIR / SUMMARY
 
 
+def _read_summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_summary_path(run_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and {"algo", "game", "extractor", "seed", "probe"} <= set(data) else None
+
+
 def _up_to_date(run_dir: Path) -> bool:
     summary = _summary_path(run_dir)
     model = run_dir / runfolder.MODEL
-    return summary.is_file() and summary.stat().st_mtime >= model.stat().st_mtime
+    fresh = summary.is_file() and summary.stat().st_mtime >= model.stat().st_mtime
+    return fresh and _read_summary(run_dir) is not None
 
 
 def ensure_inspections(root: str | os.PathLike[str], games: int = 1) -> list[Path]:
     """Inspect every run folder under ``root`` that has a final model but no up-to-date inspection.
 
-    An inspection older than the run's ``model.zip`` is redone; runs without a model are skipped.
+    An inspection older than the run's ``model.zip``, or one whose ``summary.json`` does not read, is
+    redone; runs without a model are skipped.
 
     :param root: a sweep folder (or any folder of run folders)
     :param games: whole games per inspection (as ``rl-coordconv inspect --games``)
@@ -79,16 +89,16 @@ def ensure_inspections(root: str | os.PathLike[str], games: int = 1) -> list[Pat
 
 
 def read_summaries(root: str | os.PathLike[str]) -> list[tuple[Path, dict[str, Any]]]:
-    """Every ``inspect/summary.json`` under ``root``.
+    """Every readable ``inspect/summary.json`` under ``root``.
 
     :param root: a sweep folder
     :return: (run folder, summary) pairs, sorted by run folder
     """
     found = []
     for run_dir in _run_dirs(Path(root)):
-        path = _summary_path(run_dir)
-        if path.is_file():
-            found.append((run_dir, json.loads(path.read_text(encoding="utf-8"))))
+        summary = _read_summary(run_dir)
+        if summary is not None:
+            found.append((run_dir, summary))
     return found
 
 

@@ -110,7 +110,9 @@ def probe_figure(curves: Mapping[str, Sequence[ProbeRow]], title: str) -> Figure
         for axis, style in zip(AXES, ("-", "--")):
             own = sorted((r for r in rows if r.axis == axis), key=lambda r: r.shift)
             ks = [r.shift for r in own]
-            ax_tv.plot(ks, [r.tv_mean for r in own], style, marker="o", color=colors[index % 10], label=f"{label}, {axis}")
+            ax_tv.plot(
+                ks, [r.tv_mean for r in own], style, marker="o", color=colors[index % 10], label=f"{label}, {axis}"
+            )
             ax_v.plot(ks, [r.value_change_mean for r in own], style, marker="o", color=colors[index % 10])
     for ax, label in ((ax_tv, "mean total-variation distance"), (ax_v, "mean |value change|")):
         ax.set_xlabel("shift k (pixels)")

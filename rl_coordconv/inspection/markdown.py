@@ -85,12 +85,17 @@ def inspection_markdown(inspection: Inspection, files: Collection[str]) -> str:
         for t in inspection.terms:
             ratio = t.ratio
             rows.append(
-                [f"`{t.layer}`", t.maps.shape[0], "x".join(map(str, t.input_shape)), "x".join(map(str, t.maps.shape[1:])),
-                 fmt(float(np.median(ratio))), fmt(float(np.min(ratio))), fmt(float(np.max(ratio)))]
+                [
+                    f"`{t.layer}`",
+                    t.maps.shape[0],
+                    "x".join(map(str, t.input_shape)),
+                    "x".join(map(str, t.maps.shape[1:])),
+                    fmt(float(np.median(ratio))),
+                    fmt(float(np.min(ratio))),
+                    fmt(float(np.max(ratio))),
+                ]
             )
-        parts.append(
-            table(["layer", "filters", "input", "map", "median ratio", "min ratio", "max ratio"], rows)
-        )
+        parts.append(table(["layer", "filters", "input", "map", "median ratio", "min ratio", "max ratio"], rows))
         for t in inspection.terms:
             name = f"coord_maps_{''.join(c if c.isalnum() else '_' for c in t.layer)}.png"
             if name in files:

@@ -73,7 +73,9 @@ def shift_frames(frames: np.ndarray, dx: int = 0, dy: int = 0) -> np.ndarray:
 
 
 @torch.no_grad()
-def policy_outputs(policy: ActorCriticPolicy, observations: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def policy_outputs(
+    policy: ActorCriticPolicy, observations: np.ndarray, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """The policy's action probabilities and value estimates.
 
     :param policy: an SB3 actor-critic policy with a discrete action space

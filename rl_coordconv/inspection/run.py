@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_coordconv.errors import UserError
+from rl_coordconv import checks
 from rl_coordconv.inspection.coord_terms import CoordTerm, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, ProbeRow, translation_probe
 from rl_coordconv.inspection.saliency import perturbation_saliency
@@ -112,12 +112,6 @@ class Inspection:
         return float(np.median(np.concatenate([t.ratio for t in self.terms])))
 
 
-def _check_count(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UserError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def compute_inspection(
     run_dir: str | os.PathLike[str],
     games: int = 1,
@@ -140,9 +134,10 @@ def compute_inspection(
     :return: the results
     :raises UserError: for a folder that is no complete run, or a bad count
     """
-    games = _check_count(games, "--games")
-    max_frames = _check_count(max_frames, "max_frames")
-    saliency_frames = _check_count(saliency_frames, "saliency_frames", 0)
+    games = checks.whole(games, "the number of games (--games)", 1)
+    max_frames = checks.whole(max_frames, "the number of frames (--frames)", 1)
+    saliency_frames = checks.whole(saliency_frames, "saliency_frames", 0)
+    device = checks.torch_device(device)
     run = open_run(run_dir)
     model = load_policy_model(run, device)
     policy = model.policy
@@ -185,7 +180,12 @@ def inspect_run(
     :raises UserError: for a folder that is no complete run, or a bad count
     """
     inspection = compute_inspection(
-        run_dir, games, max_frames=max_frames, saliency_frames=saliency_frames, shifts=shifts, compare=compare,
+        run_dir,
+        games,
+        max_frames=max_frames,
+        saliency_frames=saliency_frames,
+        shifts=shifts,
+        compare=compare,
         device=device,
     )
     write_inspection(inspection, gif=gif, device=device)
@@ -217,15 +217,32 @@ def _coord_rows(terms: Sequence[CoordTerm]) -> list[list[Any]]:
         ratio = term.ratio
         for f in range(term.maps.shape[0]):
             rows.append(
-                [term.layer, f, float(term.coord_rms[f]), float(term.coord_span[f]), float(term.bias[f]),
-                 float(term.image_rms[f]), float(ratio[f])]
+                [
+                    term.layer,
+                    f,
+                    float(term.coord_rms[f]),
+                    float(term.coord_span[f]),
+                    float(term.bias[f]),
+                    float(term.image_rms[f]),
+                    float(ratio[f]),
+                ]
             )
     return rows
 
 
 def _probe_rows(label: str, extractor: str, rows: Sequence[ProbeRow]) -> list[list[Any]]:
     return [
-        [label, extractor, r.axis, r.shift, r.tv_mean, r.tv_median, r.value_change_mean, r.value_change_median, r.frames]
+        [
+            label,
+            extractor,
+            r.axis,
+            r.shift,
+            r.tv_mean,
+            r.tv_median,
+            r.value_change_mean,
+            r.value_change_median,
+            r.frames,
+        ]
         for r in rows
     ]
 
@@ -236,7 +253,12 @@ def _record_gif(inspection: Inspection, path: Path, device: str) -> None:
     run = inspection.run
     model = inspection.model if inspection.model is not None else load_policy_model(run, device)
     score, images = record_gif(
-        model, run.game, path, seed=derived_seed(run, 1), protocol=protocol_of(run), backend=run.backend,
+        model,
+        run.game,
+        path,
+        seed=derived_seed(run, 1),
+        protocol=protocol_of(run),
+        backend=run.backend,
         deterministic=run.deterministic,
     )
     inspection.gif_score, inspection.gif_images = score, images
@@ -273,8 +295,9 @@ def _summary(inspection: Inspection) -> dict[str, Any]:
         if inspection.baseline is None
         else {"run": inspection.baseline.path.name, "probe": [asdict(r) for r in inspection.baseline_probe or []]},
         "saliency_frames": inspection.saliency_indices.tolist(),
-        "gif": None if inspection.gif_images == 0 else {"file": "game.gif", "score": inspection.gif_score,
-                                                         "images": inspection.gif_images},
+        "gif": None
+        if inspection.gif_images == 0
+        else {"file": "game.gif", "score": inspection.gif_score, "images": inspection.gif_images},
     }
 
 

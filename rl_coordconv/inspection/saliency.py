@@ -63,9 +63,9 @@ def perturbation_saliency(
     rows = np.linspace(0, height - 1, math.ceil((height - 1) / stride) + 1)
     cols = np.linspace(0, width - 1, math.ceil((width - 1) / stride) + 1)
     yy, xx = np.mgrid[0:height, 0:width]
-    masks = np.stack(
-        [np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / (2.0 * sigma**2)) for r in rows for c in cols]
-    ).astype(np.float32)[:, None]  # (P, 1, H, W)
+    masks = np.stack([np.exp(-((yy - r) ** 2 + (xx - c) ** 2) / (2.0 * sigma**2)) for r in rows for c in cols]).astype(
+        np.float32
+    )[:, None]  # (P, 1, H, W)
     base = action_logits(policy, observations, batch_size)
     maps = np.empty((n, height, width))
     for i in range(n):

@@ -16,13 +16,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rl_coordconv import runfolder
+from rl_coordconv import checks, runfolder
 from rl_coordconv.errors import UserError
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
-__all__ = ["RunSource", "Frames", "open_run", "load_policy_model", "play_frames", "matching_run", "derived_seed", "evenly_spaced", "protocol_of"]
+    from rl_coordconv.atari import Protocol
+
+__all__ = [
+    "RunSource",
+    "Frames",
+    "open_run",
+    "load_policy_model",
+    "play_frames",
+    "matching_run",
+    "derived_seed",
+    "evenly_spaced",
+    "protocol_of",
+]
 
 #: Keys of ``config.yaml`` that must agree for two runs to differ only by their extractor.
 _SAME_RUN_KEYS: tuple[str, ...] = ("algo", "game", "seed", "timesteps", "protocol", "n_envs")
@@ -37,7 +49,7 @@ class RunSource:
     :param game: canonical game name
     :param extractor: registered extractor name
     :param seed: the run's root seed
-    :param protocol: the protocol's settings, as recorded
+    :param protocol: the protocol's settings, as recorded (:meth:`rl_coordconv.atari.Protocol.to_dict`)
     :param backend: the environment backend the run trained on
     :param evaluation_seed: the run's derived evaluation seed
     :param deterministic: whether the run evaluates with the most likely action
@@ -78,23 +90,6 @@ class Frames:
     seed: int
 
 
-def _read_config(run_dir: Path) -> dict[str, Any]:
-    config_path = run_dir / runfolder.CONFIG
-    if not run_dir.is_dir():
-        raise UserError(f"{str(run_dir)!r} is not a folder; give a run folder written by rl-coordconv train or sweep")
-    if not config_path.is_file():
-        raise UserError(f"{str(run_dir)!r} is not a run folder (it has no {runfolder.CONFIG})")
-    try:
-        config = runfolder.read_yaml(config_path)
-    except (OSError, ValueError) as err:
-        raise UserError(f"cannot read {str(config_path)!r}: {err}") from None
-    needed = {"algo", "game", "extractor", "seed", "protocol", "seeds"}
-    if not isinstance(config, dict) or not needed <= set(config):
-        missing = ", ".join(sorted(needed - set(config))) if isinstance(config, dict) else "everything"
-        raise UserError(f"{str(config_path)!r} is not a run's config (it lacks {missing})")
-    return config
-
-
 def open_run(run_dir: str | os.PathLike[str]) -> RunSource:
     """Read what an inspection needs from a finished run folder.
 
@@ -103,23 +98,25 @@ def open_run(run_dir: str | os.PathLike[str]) -> RunSource:
     :raises UserError: when the folder is not a run folder or has no final model
     """
     path = Path(run_dir)
-    config = _read_config(path)
+    if not path.is_dir():
+        raise UserError(f"{str(path)!r} is not a folder; give a run folder written by rl-coordconv train or sweep")
+    config = runfolder.RunConfig.read(path)
     if not (path / runfolder.MODEL).is_file():
         raise UserError(
             f"run folder {str(path)!r} has no {runfolder.MODEL}: the run is not complete (finish it with --resume)"
         )
-    evaluation = config.get("evaluation") or {}
+    data = config.to_dict()
     return RunSource(
         path=path,
-        algo=str(config["algo"]),
-        game=str(config["game"]),
-        extractor=str(config["extractor"]),
-        seed=int(config["seed"]),
-        protocol=dict(config["protocol"]) if isinstance(config["protocol"], dict) else {"name": config["protocol"]},
-        backend=str(config.get("backend", "sb3")),
-        evaluation_seed=int(config["seeds"].get("evaluation", 0)),
-        deterministic=bool(evaluation.get("deterministic", False)) if isinstance(evaluation, dict) else False,
-        identity=tuple((key, _frozen(config.get(key))) for key in _SAME_RUN_KEYS),
+        algo=config.algo,
+        game=config.game,
+        extractor=config.extractor,
+        seed=config.seed,
+        protocol=dict(config.protocol),
+        backend=config.backend,
+        evaluation_seed=int(config.seeds.get("evaluation", 0)),
+        deterministic=config.evaluation.deterministic,
+        identity=tuple((key, _frozen(data.get(key))) for key in _SAME_RUN_KEYS),
     )
 
 
@@ -145,16 +142,14 @@ def load_policy_model(run: RunSource, device: str = "cpu") -> OnPolicyAlgorithm:
     return model
 
 
-def protocol_of(run: RunSource) -> Any:
+def protocol_of(run: RunSource) -> Protocol:
     """The run's protocol as :func:`rl_coordconv.atari.make_vec_env` takes it.
 
     :param run: the run
-    :return: a :class:`rl_coordconv.atari.Protocol` (or the recorded name)
+    :return: the recorded protocol
     """
     from rl_coordconv.atari import Protocol
 
-    if set(run.protocol) == {"name"}:
-        return run.protocol["name"]
     return Protocol(**run.protocol)
 
 
@@ -213,10 +208,8 @@ def play_frames(
 
     from rl_coordconv.atari import make_vec_env
 
-    if isinstance(n_games, bool) or not isinstance(n_games, int) or n_games < 1:
-        raise UserError(f"the number of games must be a positive whole number, got {n_games!r}")
-    if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
-        raise UserError(f"max_frames must be a positive whole number, got {max_frames!r}")
+    n_games = checks.whole(n_games, "the number of games", 1)
+    max_frames = checks.whole(max_frames, "max_frames", 1)
     env = make_vec_env(run.game, 1, seed, protocol_of(run), backend=run.backend)
     kept: list[np.ndarray] = []
     stride, played = 1, 0
