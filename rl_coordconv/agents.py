@@ -14,7 +14,6 @@ types are rejected with a :class:`~rl_coordconv.errors.UserError` that lists wha
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rl_coordconv.errors import UserError, check_name, normalize_name
+from rl_coordconv.checks import whole
+from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
 
 if TYPE_CHECKING:
     from rl_coordconv.learner import LearnerSettings
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALGOS",
     "canonical_algo",
+    "algo_class",
     "OPTIMIZERS",
     "Preset",
     "load_preset",
@@ -54,6 +55,19 @@ def canonical_algo(algo: str) -> str:
     :raises UserError: for any other name
     """
     return check_name("algorithm", algo, ALGOS)
+
+def algo_class(algo: str) -> type[OnPolicyAlgorithm]:
+    """The Stable-Baselines3 class of an algorithm.
+
+    :param algo: any spelling of ``a2c`` or ``ppo``
+    :return: ``stable_baselines3.A2C`` or ``stable_baselines3.PPO``
+    :raises UserError: for any other name
+    """
+    from stable_baselines3 import A2C, PPO
+
+    classes: dict[str, type[OnPolicyAlgorithm]] = {"a2c": A2C, "ppo": PPO}
+    return classes[canonical_algo(algo)]
+
 
 # --- value kinds -------------------------------------------------------------------------------------
 # Each preset key has a kind: a checker that returns the cleaned value or raises ValueError with what it
@@ -89,15 +103,9 @@ def _unit(value: Any) -> float:
 
 
 def _posint(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
         value = int(value)
-    if not isinstance(value, int) or value < 1:
-        raise ValueError
-    return value
+    return whole(value, "value", 1)  # a UserError is a ValueError: the caller names the key
 
 
 def _bool(value: Any) -> bool:
@@ -244,9 +252,7 @@ def _check_mapping(
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in kinds:
-            close = difflib.get_close_matches(str(key), list(kinds), n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise UserError(f"unknown key {key!r} in {where}; {hint}accepted keys: {', '.join(kinds)}")
+            raise UserError(f"{where}: {unknown_name('key', key, kinds)} (accepted keys: {', '.join(kinds)})")
         check = kinds[key]
         if check is str:
             if not isinstance(value, str):
@@ -445,11 +451,9 @@ def build_model(
         its defaults, channels-last weights); never what it learns
     :return: the model
     """
-    from stable_baselines3 import A2C, PPO
-
     from rl_coordconv import learner as _learner
 
-    cls = {"a2c": A2C, "ppo": PPO}[preset.algo]
+    cls = algo_class(preset.algo)
     hyper = dict(preset.hyperparams)
     for name in ("learning_rate", "clip_range", "clip_range_vf"):
         if hyper.get(name) is not None:
@@ -485,10 +489,8 @@ def load_model(
         uninterrupted one did (None: plain NCHW eager, as runs made before these settings)
     :return: the model
     """
-    from stable_baselines3 import A2C, PPO
-
     from rl_coordconv import learner as _learner
 
-    cls = {"a2c": A2C, "ppo": PPO}[canonical_algo(algo)]
+    cls = algo_class(algo)
     model = cls.load(str(path), env=env, device=device, force_reset=False)
     return _learner.apply(model, learner if learner is not None else _learner.LearnerSettings.from_dict(None))

@@ -231,12 +231,11 @@ def bench_extractor(settings: BenchSettings, batch: int = 256) -> dict[str, Any]
 def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
     """The zoo-preset model: built by this package, or as a plain SB3 script would (SB3's own NatureCNN,
     its ``CnnPolicy`` defaults, the same hyperparameters and optimizer)."""
-    from rl_coordconv.agents import OPTIMIZERS, build_model, load_preset, parse_schedule
+    from rl_coordconv.agents import OPTIMIZERS, algo_class, build_model, load_preset, parse_schedule
 
     preset = load_preset(algo)
     if ours:
         return build_model(preset, env, extractor="nature", seed=0, device="cpu")
-    from stable_baselines3 import A2C, PPO
 
     hyper = dict(preset.hyperparams)
     for name in ("learning_rate", "clip_range", "clip_range_vf"):
@@ -244,7 +243,7 @@ def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
             hyper[name] = parse_schedule(hyper[name])
     policy_kwargs = {k: v for k, v in preset.policy_kwargs.items() if k != "optimizer"}
     policy_kwargs["optimizer_class"] = OPTIMIZERS[preset.policy_kwargs.get("optimizer", "adam")]()
-    cls = {"a2c": A2C, "ppo": PPO}[algo]
+    cls = algo_class(algo)
     return cls("CnnPolicy", env, seed=0, device="cpu", policy_kwargs=policy_kwargs, **hyper)
 
 

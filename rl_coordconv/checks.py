@@ -17,6 +17,7 @@ import numpy as np
 from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
 
 __all__ = [
+    "as_whole",
     "whole",
     "optional_whole",
     "number",
@@ -35,6 +36,19 @@ def _floor_words(minimum: int) -> str:
     return "positive" if minimum == 1 else "non-negative" if minimum == 0 else f">= {minimum}"
 
 
+def as_whole(value: Any) -> int | None:
+    """The value as an ``int`` when it is a whole number (``3``, ``3.0``, a numpy integer; never a bool).
+
+    :param value: any value
+    :return: the ``int``, or None when the value is no whole number
+    """
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        return None
+    return int(value)
+
+
 def whole(value: Any, name: str, minimum: int = 0) -> int:
     """Check a whole number (``3``, ``3.0`` or a numpy integer; never a bool) of at least ``minimum``.
 
@@ -44,11 +58,10 @@ def whole(value: Any, name: str, minimum: int = 0) -> int:
     :return: the value as an ``int``
     :raises UserError: for anything else
     """
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    number = as_whole(value)
+    if number is None or number < minimum:
         raise UserError(f"{name} must be a {_floor_words(minimum)} whole number, got {value!r}")
-    return int(value)
+    return number
 
 
 def optional_whole(value: Any, name: str, minimum: int = 0) -> int | None:

@@ -6,8 +6,6 @@ cell); numbers in markdown are rounded for reading, and a missing interval reads
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from rl_coordconv.analysis.load import Run, extractor_order
+from rl_coordconv.tables import csv_text
 
 __all__ = [
     "csv_text",
@@ -27,27 +26,6 @@ __all__ = [
     "relative",
     "describe_runs",
 ]
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else f"{value:.10g}"
-    return value
-
-
-def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """A CSV table (header first, ``\\n`` line ends, floats to 10 significant digits, NaN as empty).
-
-    :param rows: one mapping per row; missing columns are empty
-    :param columns: the header, in order
-    :return: the CSV text
-    """
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_value(row.get(c, "")) for c in columns])
-    return buf.getvalue()
 
 
 def number(value: float | None, digits: int | None = None) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rl_coordconv.atari.backends import ENV_BACKENDS, EnvBackend, get_backend, register_backend
 from rl_coordconv.atari.games import ATARI_100K_GAMES, canonical_game, list_games
 from rl_coordconv.atari.protocols import PROTOCOLS, Protocol, get_protocol
-from rl_coordconv.errors import UserError
+from rl_coordconv.checks import optional_whole, whole
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -58,10 +58,6 @@ def make_vec_env(
         (learning) rewards, and ``info["episode"]["r"]`` = the whole-game unclipped score when a game ends
     :raises UserError: for an unknown game, protocol or backend, or a bad ``n_envs`` / ``seed``
     """
-    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
-        raise UserError(f"n_envs must be a positive whole number, got {n_envs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UserError(f"seed must be a non-negative whole number, got {seed!r}")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise UserError(f"threads must be a positive whole number, got {threads!r}")
+    n_envs, seed = whole(n_envs, "n_envs", 1), whole(seed, "seed", 0)
+    threads = optional_whole(threads, "threads", 1)
     return get_backend(backend).make(canonical_game(game), n_envs, seed, get_protocol(protocol), threads=threads)

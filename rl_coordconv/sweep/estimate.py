@@ -15,10 +15,10 @@ numbers are a guide for planning, not a promise.
 from __future__ import annotations
 
 import heapq
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rl_coordconv.checks import available_cpus
 from rl_coordconv.sweep.spec import Cell
 
 __all__ = ["STEPS_PER_SECOND", "STARTUP_SECONDS", "Estimate", "available_cores", "worker_rate", "estimate_sweep"]
@@ -42,10 +42,7 @@ def available_cores() -> int:
 
     :return: at least 1
     """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return available_cpus()
 
 
 def worker_rate(

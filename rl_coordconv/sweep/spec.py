@@ -38,12 +38,11 @@ from typing import Any
 
 import yaml
 
-from rl_coordconv.errors import UserError, normalize_name, unknown_name
+from rl_coordconv.agents import ALGOS
+from rl_coordconv.checks import as_whole
+from rl_coordconv.errors import UserError, check_name, unknown_name
 
 __all__ = ["ALGOS", "Cell", "Spec", "load_spec", "parse_spec", "SPEC_KEYS"]
-
-#: Algorithms a spec may name.
-ALGOS: tuple[str, ...] = ("a2c", "ppo")
 
 #: Top-level keys a spec accepts, and whether each is required.
 SPEC_KEYS: dict[str, bool] = {
@@ -283,23 +282,21 @@ class _Validator:
     def positive_int(self, path: tuple[Any, ...], value: Any, optional: bool = False) -> int | None:
         if value is None and optional:
             return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
+        number = as_whole(value)
+        if number is None:
             raise self.error(path, f"must be a positive whole number (e.g. 100_000), got {value!r}")
-        if value <= 0:
-            raise self.error(path, f"must be positive, got {value}")
-        return value
+        if number <= 0:
+            raise self.error(path, f"must be positive, got {number}")
+        return number
 
     def whole(self, path: tuple[Any, ...], value: Any) -> int | None:
         """A whole number >= 0, or None (left out)."""
         if value is None:
             return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        number = as_whole(value)
+        if number is None or number < 0:
             raise self.error(path, f"must be a whole number >= 0, got {value!r}")
-        return value
+        return number
 
     def name_list(self, path: tuple[Any, ...], value: Any) -> list[tuple[tuple[Any, ...], str]]:
         """Accept a name or a non-empty list of names; return (path, name) pairs."""
@@ -417,10 +414,10 @@ class _Validator:
         pairs = self.name_list(("algos",), value)
         canon = []
         for path, raw in pairs:
-            name = normalize_name(raw)
-            if name not in ALGOS:
-                raise self.error(path, str(unknown_name("algorithm", raw, ALGOS)))
-            canon.append(name)
+            try:
+                canon.append(check_name("algorithm", raw, ALGOS))
+            except UserError as err:
+                raise self.error(path, str(err)) from None
         self.unique(("algos",), pairs, canon)
         return canon
 
@@ -447,7 +444,7 @@ class _Validator:
             raise self.error(path, f"must be a number of seeds (3 means 0, 1, 2) or a list of seeds, got {value!r}")
         seeds: list[int] = []
         for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+            if isinstance(item, float) or as_whole(item) is None or item < 0:
                 raise self.error((*path, i), f"seeds must be whole numbers >= 0, got {item!r}")
             if item in seeds:
                 raise self.error((*path, i), f"seed {item} is listed twice")
@@ -477,9 +474,10 @@ class _Validator:
             raise self.error(path, f"must map an algorithm to preset keys (e.g. ppo: {{n_epochs: 4}}), got {value!r}")
         out: dict[str, dict[str, Any]] = {}
         for algo, overrides in value.items():
-            key = normalize_name(str(algo))
-            if key not in ALGOS:
-                raise self.error((*path, algo), str(unknown_name("algorithm", algo, ALGOS)))
+            try:
+                key = check_name("algorithm", algo, ALGOS)
+            except UserError as err:
+                raise self.error((*path, algo), str(err)) from None
             if key not in algos:
                 raise self.error(
                     (*path, algo),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from rl_coordconv.checks import set_torch_threads
 from rl_coordconv.runfolder import ErrorRecord, is_complete
 from rl_coordconv.sweep.spec import Cell
 
@@ -101,16 +102,6 @@ def thread_env(threads: int) -> dict[str, str]:
     return {name: str(max(1, int(threads))) for name in THREAD_ENV_VARS}
 
 
-def _bound_torch_threads(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, int(threads)))
-    try:
-        torch.set_num_interop_threads(max(1, int(threads)))
-    except RuntimeError:  # already set, or parallel work has started: the intra-op bound is what matters
-        pass
-
-
 def train_cell(task: CellTask) -> None:
     """The default run function: one :func:`rl_coordconv.training.train` call for the cell.
 
@@ -159,7 +150,7 @@ def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
     ErrorRecord.remove(run_dir)
     if run_dir.is_dir() and not any(run_dir.iterdir()):
         run_dir.rmdir()  # only a stale error.txt was there: start afresh rather than "resume" nothing
-    _bound_torch_threads(task.threads)
+    set_torch_threads(max(1, int(task.threads)))
     try:
         run_fn(task)
     except (WorkerStopped, KeyboardInterrupt):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rl_coordconv.errors import UserError, unknown_name
+from rl_coordconv.errors import UserError, check_name, unknown_name
 
 __all__ = [
     "CANVAS",
@@ -58,8 +58,7 @@ TEST_FRACTION: float = 0.2
 
 
 def _check_shape(shape: str) -> str:
-    if shape not in SHAPES:
-        raise unknown_name("shape", shape, SHAPES)
+    shape = check_name("shape", shape, SHAPES)
     return shape
 
 
@@ -223,8 +222,7 @@ def make_data(split: str, shape: str = "pixel", seed: int = 0, canvas: int = CAN
     :param canvas: side of the canvas in pixels
     :return: the data set
     """
-    if split not in SPLITS:
-        raise unknown_name("split", split, SPLITS)
+    split = check_name("split", split, SPLITS)
     pos = positions(shape, canvas)
     train, test = split_indices(pos, split, seed, shape, canvas)
     return CoordData(shape, split, int(seed), int(canvas), pos, train, test)

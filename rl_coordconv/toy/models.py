@@ -32,7 +32,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from rl_coordconv.errors import UserError, unknown_name
+from rl_coordconv.errors import UserError, check_name
 from rl_coordconv.layers import CoordConv2d
 from rl_coordconv.toy.data import CANVAS
 
@@ -222,10 +222,8 @@ class CoordConvRegressor(nn.Module):
         gain: float = 4.0,
     ) -> None:
         super().__init__()
-        if relu not in RELU_PLACEMENTS:
-            raise unknown_name("ReLU placement", relu, RELU_PLACEMENTS)
-        if init not in INITS:
-            raise unknown_name("initialisation", init, INITS)
+        relu = check_name("ReLU placement", relu, RELU_PLACEMENTS)
+        init = check_name("initialisation", init, INITS)
         if width < 1 or depth < 0:
             raise UserError(f"width must be >= 1 and depth >= 0, got width={width}, depth={depth}")
         self.canvas = canvas
@@ -274,8 +272,6 @@ def build_model(task: str, model: str, canvas: int = CANVAS) -> nn.Module:
     :return: classification models map (N, 2) -> (N, canvas**2) logits; regression models map
         (N, 1, canvas, canvas) -> (N, 2)
     """
-    if task not in TASKS:
-        raise unknown_name("task", task, TASKS)
-    if model not in MODEL_NAMES:
-        raise unknown_name("model", model, MODEL_NAMES)
+    task = check_name("task", task, TASKS)
+    model = check_name("model", model, MODEL_NAMES)
     return _BUILDERS[(task, model)](canvas)

@@ -7,13 +7,13 @@ Pure functions of a list of :class:`~rl_coordconv.toy.train.ToyResult`: :func:`m
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rl_coordconv import tables
 from rl_coordconv.runfolder import atomic_write_text
 from rl_coordconv.toy.train import ToyResult
 
@@ -98,15 +98,7 @@ def csv_text(results: Sequence[ToyResult]) -> str:
     :param results: the results
     :return: the CSV text with a header line
     """
-    import csv
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in results:
-        summary = r.summary()
-        writer.writerow(["" if summary.get(c) is None else summary.get(c) for c in CSV_COLUMNS])
-    return buffer.getvalue()
+    return tables.csv_text((r.summary() for r in results), CSV_COLUMNS)
 
 
 def results_json(results: Sequence[ToyResult], meta: dict[str, Any] | None = None) -> dict[str, Any]:

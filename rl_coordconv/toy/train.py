@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rl_coordconv.errors import UserError, unknown_name
+from rl_coordconv.errors import UserError, check_name
 from rl_coordconv.toy.data import CANVAS, SHAPES, SPLITS, CoordData, from_unit, make_data
 from rl_coordconv.toy.models import (
     MODEL_NAMES,
@@ -89,10 +89,8 @@ def settings_for(
     :param time_budget: seconds of training (> 0); None keeps no budget
     :return: the settings
     """
-    if task not in TASKS:
-        raise unknown_name("task", task, TASKS)
-    if model not in MODEL_NAMES:
-        raise unknown_name("model", model, MODEL_NAMES)
+    task = check_name("task", task, TASKS)
+    model = check_name("model", model, MODEL_NAMES)
     base = DEFAULTS[(task, model)]
     settings = ToySettings(
         epochs=base.epochs if epochs is None else int(epochs),
@@ -287,21 +285,17 @@ def run_toy(
     :return: the measurements
     """
     started = time.perf_counter()
-    if task not in TASKS:
-        raise unknown_name("task", task, TASKS)
-    if split not in SPLITS:
-        raise unknown_name("split", split, SPLITS)
-    if model not in MODEL_NAMES:
-        raise unknown_name("model", model, MODEL_NAMES)
-    if shape not in SHAPES:
-        raise unknown_name("shape", shape, SHAPES)
+    task = check_name("task", task, TASKS)
+    split = check_name("split", split, SPLITS)
+    model = check_name("model", model, MODEL_NAMES)
+    shape = check_name("shape", shape, SHAPES)
     variant = {k: v for k, v in (("relu", relu), ("init", init)) if v is not None}
     if variant and (task, model) != ("regression", "coordconv"):
         raise UserError("--relu and --init are options of the regression CoordConv model only")
-    if relu is not None and relu not in RELU_PLACEMENTS:
-        raise unknown_name("ReLU placement", relu, RELU_PLACEMENTS)
-    if init is not None and init not in INITS:
-        raise unknown_name("initialisation", init, INITS)
+    if relu is not None:
+        relu = check_name("ReLU placement", relu, RELU_PLACEMENTS)
+    if init is not None:
+        init = check_name("initialisation", init, INITS)
     settings = settings or settings_for(task, model)
 
     # One root seed -> independent streams for the split, the weights and the batch order.
