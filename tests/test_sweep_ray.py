@@ -261,6 +261,25 @@ def napping_run(task: CellTask) -> None:
         (run_dir / "unwound").write_text("yes", encoding="utf-8")
 
 
+def self_killing_run(task: CellTask) -> None:
+    """A worker that dies the way an out-of-memory kill ends it: SIGKILL, no chance to write anything."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.slow
+@needs_ray
+def test_a_worker_that_keeps_dying_fails_its_cell_once_retries_are_used_up(ray_instance: str, tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path / "fake.yaml", FAKE_SPEC.replace("seeds: 2", "seeds: [0]")))
+    out = tmp_path / "sweep"
+    result = run_sweep(spec, out, executor=RayExecutor(max_retries=1), run_fn=self_killing_run, progress="quiet")
+    assert not result.complete and sorted(result.failed) == sorted(spec.cells())
+    for cell, message in result.failed.items():
+        assert message.startswith(f"{cell} failed: its Ray worker died 2 times"), message
+        assert "retries are used up" in (result.run_dir(cell) / ERROR).read_text()
+        starts = re.findall(r"\(Ray task\) starts", (out / "logs" / f"{cell.run_name}.log").read_text())
+        assert len(starts) == 2  # the first try and its one retry
+
+
 RAY_SWEEP_SCRIPT = """\
 import sys
 import test_sweep_ray
