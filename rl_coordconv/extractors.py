@@ -40,6 +40,7 @@ __all__ = [
     "register_extractor",
     "get_extractor",
     "policy_kwargs_for",
+    "parameter_counts",
     "NATURE_MIN_SIZE",
 ]
 
@@ -288,3 +289,22 @@ def policy_kwargs_for(extractor: str = "coordconv", **extractor_kwargs: Any) -> 
         "features_extractor_kwargs": kwargs,
         "net_arch": [],
     }
+
+
+def parameter_counts(shape: tuple[int, int, int] = (4, 84, 84)) -> dict[str, int]:
+    """Count each registered extractor's parameters on ``uint8`` image observations of ``shape``.
+
+    :param shape: channel-first observation shape (default: 4 stacked 84x84 Atari frames)
+    :return: extractor name -> number of parameters, in registration order (``nature`` first)
+    """
+    import numpy as np
+    import torch
+    from gymnasium import spaces
+
+    space = spaces.Box(0, 255, shape, np.uint8)
+    counts = {}
+    with torch.random.fork_rng(devices=[]):  # building the layers draws initial weights: leave no trace
+        for name, spec in EXTRACTORS.items():
+            model = spec.cls(space, **spec.kwargs)
+            counts[name] = sum(p.numel() for p in model.parameters())
+    return counts

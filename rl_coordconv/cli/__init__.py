@@ -5,21 +5,54 @@ subcommand and sets ``func`` (called with the parsed arguments, returning an exi
 their heavy imports (torch, SB3) inside ``func`` so that ``--help`` stays fast. No logic lives here: the
 subcommands call the library's functions.
 
-A :class:`~rl_coordconv.errors.UserError` becomes one line on stderr and exit status 2; Ctrl-C becomes
-exit status 130 with a hint that the work can be resumed. Anything else is a bug and shows its traceback.
+One error boundary serves every subcommand (:func:`main`): a bad command line (argparse), a
+:class:`~rl_coordconv.errors.UserError` (which includes a damaged run-folder file,
+:class:`~rl_coordconv.runfolder.RunFolderError`) become one line on stderr and exit status 2; a file
+system refusal that is no bug of ours (permission denied, disk full, read-only file system) becomes one
+line and exit status 1; Ctrl-C becomes exit status 130 with a hint that the work can be resumed. Anything
+else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from rl_coordconv.errors import UserError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "OneLineParser", "one_line_errors", "ENVIRONMENT_ERRNOS"]
+
+#: ``OSError`` numbers that say the machine refused (not that the code is wrong): one line, exit status 1.
+ENVIRONMENT_ERRNOS: frozenset[int] = frozenset(
+    {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EMFILE}
+)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser that reports a bad command line as one line on stderr (exit status 2), no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line and exit with status 2.
+
+        :param message: argparse's message
+        """
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Make an existing ``parser`` report a bad command line as one line (subparsers get it already).
+
+    :param parser: a parser
+    :return: the same parser
+    """
+    parser.error = OneLineParser.error.__get__(parser)  # type: ignore[method-assign]
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,11 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     :return: the top-level parser
     """
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="rl-coordconv",
         description="CoordConv vs NatureCNN on Atari with Stable-Baselines3: train, sweep, analyse.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -53,8 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status = args.func(args)
     except UserError as err:
-        print(f"rl-coordconv {args.command}: error: {err}", file=sys.stderr)
+        print(f"rl-coordconv {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except OSError as err:
+        if err.errno not in ENVIRONMENT_ERRNOS:
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        print(f"rl-coordconv {args.command}: error: cannot use{where}: {err.strerror or err}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # the reader went away (`rl-coordconv games | head`): not an error of ours
         sys.stderr.close()
@@ -67,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 130
     return int(status or 0)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rl_coordconv.cli.train import one_line_errors
-
 __all__ = ["add_parser", "run"]
 
 
@@ -20,7 +18,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Play the model of a run folder on fresh games of its game and protocol and print each game's "
         "whole-game, unclipped score. Repeating the command repeats the scores (the games are seeded).",
     )
-    one_line_errors(parser)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by rl-coordconv train")
     parser.add_argument("--episodes", type=int, default=10, help="whole games to play (default 10)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the games (default: derived from the run's)")

@@ -20,26 +20,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table.
+    """Print the table of :func:`rl_coordconv.extractors.parameter_counts`.
 
     :param args: parsed arguments
     :return: exit status
     """
-    import numpy as np
-    import torch
-    from gymnasium import spaces
+    from rl_coordconv.extractors import EXTRACTORS, parameter_counts
 
-    from rl_coordconv.extractors import EXTRACTORS
-
-    space = spaces.Box(0, 255, (4, 84, 84), np.uint8)
-    torch.manual_seed(0)
-    base = None
+    counts = parameter_counts()
+    base = counts.get("nature")
     print(f"{'name':<15} {'parameters':>11} {'vs nature':>10}  description")
-    for name, spec in EXTRACTORS.items():
-        model = spec.cls(space, **spec.kwargs)
-        count = sum(p.numel() for p in model.parameters())
-        base = count if name == "nature" else base
+    for name, count in counts.items():
         extra = f"+{count - base}" if base is not None and name != "nature" else ""
-        line = f"{name:<15} {count:>11,} {extra:>10}  {spec.description}"
-        print(line)
+        print(f"{name:<15} {count:>11,} {extra:>10}  {EXTRACTORS[name].description}")
     return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rl_coordconv.cli.train import one_line_errors
-
 __all__ = ["add_parser", "run"]
 
 
@@ -21,7 +19,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "ALE/Pong-v5 or PongNoFrameskip-v4 also works in --game), with the random and human reference "
         "scores used for human-normalised scores where known.",
     )
-    one_line_errors(parser)
     parser.add_argument("--atari100k", action="store_true", help="only the 26 games of the Atari 100k benchmark")
     parser.add_argument("--names", action="store_true", help="names only, one per line")
     parser.set_defaults(func=run)

@@ -15,9 +15,6 @@ from typing import Any
 
 __all__ = ["add_parser", "handler"]
 
-_TASKS = ("classification", "regression", "all")
-
-
 def add_parser(subparsers: Any) -> None:
     """Add the ``toy`` subcommand.
 
@@ -65,12 +62,6 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=handler)
 
 
-def _check_name(kind: str, value: str, choices: tuple[str, ...]) -> str:
-    from rl_coordconv.errors import check_name
-
-    return check_name(kind, value, choices)
-
-
 def _progress(quiet: bool, prefix: str = "") -> Any:
     def report(point: Any) -> None:
         if not quiet:
@@ -102,66 +93,22 @@ def _print_result(result: Any) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    """Run ``rl-coordconv toy``.
+    """Run ``rl-coordconv toy``: :func:`rl_coordconv.toy.suite.toy_command`, then print what it did.
 
     :param args: the parsed arguments
     :return: the exit status
     """
-    import os
-    import platform
-    import time
+    from rl_coordconv.toy.report import markdown_table
+    from rl_coordconv.toy.suite import GridRun, toy_command
 
-    from rl_coordconv.errors import UserError
-    from rl_coordconv.toy.data import SHAPES, SPLITS
-    from rl_coordconv.toy.models import MODEL_NAMES
-
-    task = _check_name("task", args.task, _TASKS)
-    split = _check_name("split", args.split, SPLITS)
-    model = _check_name("model", args.model, MODEL_NAMES)
-    shape = _check_name("shape", args.shape, SHAPES)
-    threads = 1 if args.threads is None else args.threads
-    if threads < 1:
-        raise UserError(f"--threads must be at least 1, got {threads}")
-    canvas = args.canvas
-    if canvas < 2 or canvas & (canvas - 1) or canvas > 1024:
-        raise UserError(f"--canvas must be a power of two between 2 and 1024, got {canvas}")
-
-    import torch
-
-    from rl_coordconv.toy.train import run_toy, settings_for
-
-    torch.set_num_threads(threads)
-
-    if task != "all":
-        settings = settings_for(task, model, args.epochs, args.lr, args.batch_size, args.time_budget)
-        result = run_toy(
-            task, split, model, shape=shape, seed=args.seed, settings=settings, relu=args.relu, init=args.init,
-            canvas=canvas, progress=_progress(args.quiet or args.json),
-        )
-        if args.json:
-            print(json.dumps(result.summary(), sort_keys=True))
-        else:
-            _print_result(result)
-        return 0
-
-    from rl_coordconv.toy.report import markdown_table, write_report
-    from rl_coordconv.toy.suite import GRID_EPOCHS, GRID_TIME_BUDGET, run_grid
-
-    if any(value is not None for value in (args.relu, args.init, args.lr, args.batch_size)):
-        raise UserError(
-            "`toy all` runs the default models and settings; --relu, --init, --lr and --batch-size are for one run"
-        )
-    epochs = {key: args.epochs for key in GRID_EPOCHS} if args.epochs is not None else None
-    time_budget = GRID_TIME_BUDGET if args.time_budget is None else args.time_budget
-    if not time_budget > 0:
-        raise UserError(f"the time budget must be a positive number of seconds, got {time_budget}")
-    started = time.perf_counter()
+    quiet = args.quiet or args.json
 
     def on_epoch(task: str, split: str, model: str, point: Any) -> None:
-        _progress(args.quiet or args.json, f"{task}/{split}/{model} ")(point)
+        prefix = f"{task}/{split}/{model} " if args.task == "all" else ""
+        _progress(quiet, prefix)(point)
 
     def on_result(result: Any) -> None:
-        if not (args.quiet or args.json):
+        if not quiet:
             print(
                 f"{result.task}/{result.split}/{result.model}: test acc {100 * result.test_accuracy:.1f}% "
                 f"after {result.epochs} epochs, {result.seconds:.1f} s",
@@ -169,33 +116,23 @@ def handler(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    results = run_grid(
-        seed=args.seed,
-        shape=shape,
-        epochs=epochs,
-        time_budget=time_budget,
-        canvas=canvas,
-        on_result=on_result,
-        on_epoch=on_epoch,
-    )
-    total = time.perf_counter() - started
-    budget = epochs or GRID_EPOCHS
-    meta = {
-        "command": "rl-coordconv " + " ".join(sys.argv[1:]) if sys.argv[1:] else "rl-coordconv toy all",
-        "budget (epochs)": ", ".join(f"{t}/{m}: {n}" for (t, m), n in budget.items()),
-        "time budget per run (s of training; a run stops after the epoch that passes it)": time_budget,
-        "seed": args.seed,
-        "shape": shape,
-        "canvas": canvas,
-        "torch threads": threads,
-        "total wall time (s)": round(total, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
-    }
-    paths = write_report(results, args.out, meta)
+    done = toy_command(
+        args.task, args.split, args.model, shape=args.shape, canvas=args.canvas, seed=args.seed, epochs=args.epochs,
+        time_budget=args.time_budget, lr=args.lr, batch_size=args.batch_size, relu=args.relu, init=args.init,
+        threads=args.threads, out=args.out, on_epoch=on_epoch, on_result=on_result,
+    )  # fmt: skip
+    if not isinstance(done, GridRun):
+        if args.json:
+            print(json.dumps(done.summary(), sort_keys=True))
+        else:
+            _print_result(done)
+        return 0
     if args.json:
-        files = {k: str(v) for k, v in paths.items()}
-        print(json.dumps({"results": [r.summary() for r in results], "files": files, "seconds": total}, sort_keys=True))
+        files = {k: str(v) for k, v in done.paths.items()}
+        summaries = [r.summary() for r in done.results]
+        print(json.dumps({"results": summaries, "files": files, "seconds": done.seconds}, sort_keys=True))
     else:
-        print(markdown_table(results), end="")
-        print(f"\n{len(results)} runs in {total:.1f} s; wrote " + ", ".join(str(p) for p in paths.values()))
+        print(markdown_table(done.results), end="")
+        written = ", ".join(str(p) for p in done.paths.values())
+        print(f"\n{len(done.results)} runs in {done.seconds:.1f} s; wrote {written}")
     return 0

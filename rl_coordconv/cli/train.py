@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
-from typing import NoReturn
+
+from rl_coordconv.cli import one_line_errors  # re-exported: subcommands written before the boundary import it here
 
 __all__ = ["add_parser", "run", "one_line_errors"]
-
-
-def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make ``parser`` report a bad command line as one line on stderr (exit status 2), no usage dump.
-
-    :param parser: a subcommand's parser
-    :return: the same parser
-    """
-
-    def error(message: str) -> NoReturn:
-        print(f"{parser.prog}: error: {message} (see {parser.prog} --help)", file=sys.stderr)
-        sys.exit(2)
-
-    parser.error = error  # type: ignore[method-assign]
-    return parser
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +24,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog="example: rl-coordconv train --algo ppo --game Pong --extractor coordconv --seed 0 "
         "--timesteps 1000000 --out runs/",
     )
-    one_line_errors(parser)
     parser.add_argument("--algo", required=True, metavar="{a2c,ppo}", help="the algorithm")
     parser.add_argument("--game", required=True, help="Atari game: Pong, pong, ALE/Pong-v5 ... (list: rl-coordconv games)")
     parser.add_argument(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name, unknown_name
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "to_unit",
     "from_unit",
     "make_data",
+    "check_canvas",
 ]
 
 #: Side of the square canvas in pixels (the paper's 64).
@@ -55,6 +57,19 @@ SHAPES: tuple[str, ...] = ("pixel", "square")
 SPLITS: tuple[str, ...] = ("uniform", "quadrant")
 #: Fraction of the positions held out by the uniform split.
 TEST_FRACTION: float = 0.2
+
+
+def check_canvas(canvas: int) -> int:
+    """Check a canvas side: a power of two from 2 to 1024 (the models halve and double it).
+
+    :param canvas: side of the canvas in pixels
+    :return: the side
+    :raises UserError: for anything else
+    """
+    side = as_whole(canvas)
+    if side is None or side < 2 or side & (side - 1) or side > 1024:
+        raise UserError(f"the canvas must be a power of two between 2 and 1024, got {canvas!r}")
+    return side
 
 
 def _check_shape(shape: str) -> str:
