@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,6 +50,9 @@ from rl_coordconv.inspection.source import (
     play_frames,
     protocol_of,
 )
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
 __all__ = ["INSPECT_DIR", "SUMMARY", "Inspection", "compute_inspection", "inspect_run", "write_inspection"]
 
@@ -103,7 +106,7 @@ class Inspection:
     out: Path | None = None
     gif_score: float | None = None
     gif_images: int = 0
-    model: Any = field(default=None, repr=False)
+    model: OnPolicyAlgorithm | None = field(default=None, repr=False)
 
     def median_ratio(self) -> float | None:
         """Median over every CoordConv filter of coord_rms / image_rms (None without CoordConv layers)."""
