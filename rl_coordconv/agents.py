@@ -27,9 +27,10 @@ from rl_coordconv.checks import whole
 from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
 
 if TYPE_CHECKING:
-    from rl_coordconv.learner import LearnerSettings
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
+
+    from rl_coordconv.learner import LearnerSettings
 
 __all__ = [
     "ALGOS",
@@ -407,7 +408,27 @@ def load_preset(
     n = clean.pop("n_envs")
     if key == "ppo" and n * clean.get("n_steps", 2048) < 2:
         raise UserError(f"preset {source}: PPO needs n_steps * n_envs >= 2")
+    _refuse_keys_without_effect(key, clean, policy_kwargs, source)
     return Preset(algo=key, n_envs=n, hyperparams=clean, policy_kwargs=policy_kwargs, source=source)
+
+
+#: Keys that SB3 ignores in some configurations: (algo, key, the policy_kwargs key that makes it ignored, why).
+NO_EFFECT: tuple[tuple[str, str, str, str], ...] = (
+    ("a2c", "use_rms_prop", "optimizer", "SB3's A2C uses policy_kwargs' optimizer_class instead of its own RMSprop"),
+    ("a2c", "rms_prop_eps", "optimizer", "SB3's A2C passes rms_prop_eps only to its own RMSprop; set "
+     "policy_kwargs.optimizer_kwargs.eps instead"),
+)  # fmt: skip
+
+
+def _refuse_keys_without_effect(algo: str, hyper: Mapping[str, Any], policy: Mapping[str, Any], source: str) -> None:
+    """Refuse preset keys that would silently do nothing (SB3's ``A2C.__init__`` reads ``use_rms_prop``
+    and ``rms_prop_eps`` only when ``policy_kwargs`` has no ``optimizer_class``)."""
+    for name, key, overridden_by, why in NO_EFFECT:
+        if name == algo and key in hyper and overridden_by in policy:
+            raise UserError(
+                f"preset {source}: {key} has no effect here because policy_kwargs sets {overridden_by!r} ({why}); "
+                f"remove {key}"
+            )
 
 
 def _resolved_policy_kwargs(preset: Preset, extractor: str, extractor_kwargs: Mapping[str, Any]) -> dict[str, Any]:

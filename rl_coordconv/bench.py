@@ -21,7 +21,6 @@ reporting medians, so that drift on a shared machine does not decide a ratio:
 
 from __future__ import annotations
 
-import os
 import platform
 import statistics
 import tempfile

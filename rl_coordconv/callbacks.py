@@ -24,16 +24,17 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, ProgressBarCallback
 
-from rl_coordconv.runfolder import CsvLog, Progress
+from rl_coordconv.evaluation import GameRecord
+from rl_coordconv.runfolder import CsvLog, Progress, format_number
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -72,7 +73,7 @@ class RunState:
 
 
 #: ``play(model, n_games, seed) -> scores``: plays whole games on fresh environments.
-PlayFn = Callable[["BaseAlgorithm", int, int], list[float]]
+PlayFn = Callable[["BaseAlgorithm", int, int], "Sequence[GameRecord | float]"]
 #: ``save(model, state)``: writes one checkpoint.
 SaveFn = Callable[["BaseAlgorithm", RunState], None]
 
@@ -83,7 +84,8 @@ class EvalSettings:
 
     :param freq: evaluate every ``freq`` agent steps (0: only at the end)
     :param games: games per evaluation
-    :param play: ``play(model, n_games, seed) -> scores``, playing whole games on fresh environments
+    :param play: ``play(model, n_games, seed) -> games``, playing whole games on fresh environments and
+        returning one :class:`~rl_coordconv.evaluation.GameRecord` (or a bare score) per game
     :param seed: evaluation ``k`` uses seed ``seed + 1000 * k``
     """
 
@@ -158,9 +160,11 @@ class EpisodeLogCallback(BaseCallback):
                 self.log.write(
                     {
                         "agent_steps": steps,
+                        "env": i,
                         "frames": steps * self.frame_skip,
-                        "return": float(episode["r"]),
+                        "return": format_number(episode["r"]),
                         "length": self.state.game_steps[i],
+                        "truncated": int(bool(info.get("TimeLimit.truncated", False))),
                         "wall_seconds": round(self.clock.wall_seconds(), 3),
                     }
                 )
@@ -188,18 +192,22 @@ class EvaluationCallback(BaseCallback):
     def evaluate(self) -> None:
         """Play the evaluation games now and log them (one ``evaluations.csv`` row, ``eval/*`` in TensorBoard)."""
         seed = self.settings.seed + 1000 * self.state.evaluations
-        scores = self.settings.play(self.model, self.settings.games, seed)
+        games = [g if isinstance(g, GameRecord) else GameRecord(float(g)) for g in self.settings.play(
+            self.model, self.settings.games, seed)]  # fmt: skip
         self.state.evaluations += 1
+        scores = [g.score for g in games]
         mean, std = float(np.mean(scores)), float(np.std(scores))
         steps = int(self.model.num_timesteps)
         self.log.write(
             {
                 "agent_steps": steps,
                 "frames": steps * self.frame_skip,
-                "mean_return": mean,
-                "std_return": std,
+                "mean_return": format_number(mean),
+                "std_return": format_number(std),
                 "n_games": len(scores),
-                "returns": ";".join(f"{s:g}" for s in scores),
+                "returns": ";".join(format_number(s) for s in scores),
+                "lengths": ";".join(str(g.length) if g.length is not None else "" for g in games),
+                "truncated": ";".join(str(int(g.truncated)) for g in games),
             }
         )
         self.logger.record("eval/mean_return", mean)
@@ -301,7 +309,7 @@ class RunProgressBar(ProgressBarCallback):
         self.total = total
 
     def _describe(self) -> str:
-        buffer = self.model.ep_info_buffer or []
+        buffer: list[dict[str, Any]] = list(self.model.ep_info_buffer or ())
         if not buffer:
             return f"{self.label} | no game finished yet |"
         mean = float(np.mean([info["r"] for info in buffer]))

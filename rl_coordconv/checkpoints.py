@@ -8,27 +8,31 @@ A checkpoint is a folder ``checkpoints/step_<agent steps>/`` holding
   (python, numpy, torch), the environments' snapshot from the env backend (emulator states including
   ALE's RNG, wrapper counters, frame stacks), and the run's own counters.
 
-It is written into a temporary folder and renamed, then ``checkpoints/latest.json`` is replaced
-atomically, so a run killed at any moment has a whole checkpoint to resume from. Older checkpoints beyond
-the last ``keep`` are removed. ``state.pkl`` is a pickle: load checkpoints only from run folders you trust
+It is written into a temporary folder (each file fsynced, with ``checksums.json``: the SHA-256 of both
+files), renamed (the folder fsynced), then ``checkpoints/latest.json`` is replaced atomically, so a run
+killed or powered off at any moment has a whole checkpoint to resume from. :func:`latest_checkpoint`
+verifies the checksums and, when the newest checkpoint is damaged (a disk that lost a write), falls back
+to the previous one with a warning. Older checkpoints beyond the last ``keep`` are removed. ``state.pkl`` is a pickle: load checkpoints only from run folders you trust
 (your own).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
 import random
 import re
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rl_coordconv.runfolder import CHECKPOINTS, write_json
+from rl_coordconv.runfolder import CHECKPOINTS, fsync_dir, fsync_file, write_json
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -45,6 +49,7 @@ __all__ = [
 LATEST = "latest.json"
 MODEL_FILE = "model.zip"
 STATE_FILE = "state.pkl"
+CHECKSUMS = "checksums.json"
 _STEP_DIR = re.compile(r"step_(\d+)")
 
 
@@ -104,6 +109,37 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: str | os.PathLike[str]) -> str | None:
+    """Check a checkpoint folder against its ``checksums.json``.
+
+    :param path: the checkpoint folder
+    :return: None when it is whole (or predates checksums), else what is wrong
+    """
+    path = Path(path)
+    for name in (MODEL_FILE, STATE_FILE):
+        if not (path / name).is_file():
+            return f"{name} is missing"
+    sums = path / CHECKSUMS
+    if not sums.is_file():
+        return None
+    try:
+        expected = json.loads(sums.read_text(encoding="utf-8"))
+        for name in (MODEL_FILE, STATE_FILE):
+            if _sha256(path / name) != expected[name]:
+                return f"{name} does not match its checksum"
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return f"{CHECKSUMS} is unreadable ({err})"
+    return None
+
+
 def _step_dirs(root: Path) -> list[tuple[int, Path]]:
     if not root.is_dir():
         return []
@@ -132,37 +168,41 @@ def save_checkpoint(run_dir: str | os.PathLike[str], model: BaseAlgorithm, state
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     model.save(tmp / MODEL_FILE)
+    fsync_file(tmp / MODEL_FILE)
     with open(tmp / STATE_FILE, "wb") as handle:
         pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
         handle.flush()
         os.fsync(handle.fileno())
+    sums = {name: _sha256(tmp / name) for name in (MODEL_FILE, STATE_FILE)}
+    write_json(tmp / CHECKSUMS, sums)
+    fsync_dir(tmp)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    write_json(root / LATEST, {"agent_steps": steps, "path": final.name})
+    fsync_dir(root)
+    write_json(root / LATEST, {"agent_steps": steps, "path": final.name, "sha256": sums})
     for _, old in _step_dirs(root)[: -max(1, keep)]:
         shutil.rmtree(old, ignore_errors=True)
     return Checkpoint(steps, final)
 
 
 def latest_checkpoint(run_dir: str | os.PathLike[str]) -> Checkpoint | None:
-    """Find the newest whole checkpoint of a run.
+    """Find the newest whole checkpoint of a run, verified against its checksums.
+
+    The newest checkpoint that fails its checksums is skipped with a warning (a disk that lost a write
+    after a power loss), and the previous one is used.
 
     :param run_dir: the run folder
     :return: the checkpoint, or None when there is none
     """
     root = Path(run_dir) / CHECKPOINTS
-    try:
-        latest = json.loads((root / LATEST).read_text(encoding="utf-8"))
-        path = root / str(latest["path"])
-        if (path / MODEL_FILE).is_file() and (path / STATE_FILE).is_file():
-            return Checkpoint(int(latest["agent_steps"]), path)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    found = _step_dirs(root)
-    if not found:
-        return None
-    steps, path = found[-1]
-    return Checkpoint(steps, path)
+    for steps, path in reversed(_step_dirs(root)):
+        problem = verify(path)
+        if problem is None:
+            return Checkpoint(steps, path)
+        warnings.warn(
+            f"checkpoint {path} is damaged ({problem}); resuming from the one before it", RuntimeWarning, stacklevel=2
+        )
+    return None
 
 
 def remove_checkpoints(run_dir: str | os.PathLike[str]) -> None:

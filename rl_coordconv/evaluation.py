@@ -12,11 +12,13 @@ same run without them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from rl_coordconv.checks import whole
 from rl_coordconv.errors import UserError
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
     from rl_coordconv.atari import Protocol
 
-__all__ = ["play_games", "record_gif", "evaluate_run"]
+__all__ = ["GameRecord", "play_game_records", "play_games", "record_gif", "evaluate_run"]
 
 #: A GIF keeps at most this many agent steps (about 5 minutes of play at 15 images per second).
 MAX_GIF_FRAMES = 4500
@@ -37,7 +39,21 @@ def _torch_rng_devices(model: BaseAlgorithm) -> list[int]:
     return []
 
 
-def play_games(
+@dataclass(frozen=True)
+class GameRecord:
+    """One whole evaluation game.
+
+    :param score: the whole-game, unclipped score
+    :param length: its length in agent steps (None when not measured)
+    :param truncated: whether the protocol's frame cap cut it
+    """
+
+    score: float
+    length: int | None = None
+    truncated: bool = False
+
+
+def play_game_records(
     model: BaseAlgorithm,
     game: str,
     n_games: int,
@@ -47,8 +63,8 @@ def play_games(
     backend: str = "ale_vector",
     n_envs: int = 8,
     deterministic: bool = False,
-) -> list[float]:
-    """Play ``n_games`` whole games and return their unclipped scores.
+) -> list[GameRecord]:
+    """Play ``n_games`` whole games and return each one's score, length and frame-cap flag.
 
     Games are spread evenly over ``min(n_envs, n_games)`` fresh environments (SB3's
     ``evaluate_policy``, which counts only real game ends). Environment ``i`` is seeded ``seed + i`` and
@@ -63,16 +79,28 @@ def play_games(
     :param n_envs: at most this many parallel environments
     :param deterministic: take the most likely action instead of sampling (rl-baselines3-zoo samples on
         Atari: ``deterministic_eval = not is_atari``)
-    :return: one whole-game score per game, in the order the games ended
+    :return: one record per game, in the order the games ended
     """
     import torch
     from stable_baselines3.common.evaluation import evaluate_policy
 
     from rl_coordconv.atari import make_vec_env
 
-    if isinstance(n_games, bool) or not isinstance(n_games, int) or n_games < 1:
-        raise UserError(f"the number of games must be a positive whole number, got {n_games!r}")
+    n_games = whole(n_games, "the number of games", 1)
     env = make_vec_env(game, min(n_envs, n_games), seed, protocol, backend=backend)
+    steps = [0] * env.num_envs
+    ended: list[tuple[int, bool]] = []
+
+    def count(local: dict[str, Any], _: dict[str, Any]) -> None:
+        # Called by evaluate_policy once per counted environment per agent step, before it records a
+        # finished game (info["episode"] on a done), so the games line up with its returns.
+        i = int(local["i"])
+        steps[i] += 1
+        info = local["info"]
+        if local["done"] and "episode" in info:
+            ended.append((steps[i], bool(info.get("TimeLimit.truncated", False))))
+            steps[i] = 0
+
     try:
         with torch.random.fork_rng(devices=_torch_rng_devices(model)):
             torch.manual_seed(seed)
@@ -83,10 +111,41 @@ def play_games(
                 deterministic=deterministic,
                 return_episode_rewards=True,
                 warn=False,
+                callback=count,
             )
     finally:
         env.close()
-    return [float(r) for r in returns]
+    per_game = cast("list[float]", returns)  # return_episode_rewards=True: one return per game
+    return [GameRecord(float(r), length, truncated) for r, (length, truncated) in zip(per_game, ended)]
+
+
+def play_games(
+    model: BaseAlgorithm,
+    game: str,
+    n_games: int,
+    *,
+    seed: int,
+    protocol: str | Protocol = "standard",
+    backend: str = "ale_vector",
+    n_envs: int = 8,
+    deterministic: bool = False,
+) -> list[float]:
+    """Play ``n_games`` whole games and return their unclipped scores (see :func:`play_game_records`).
+
+    :param model: a trained SB3 model
+    :param game: any spelling of the game
+    :param n_games: number of whole games (at least 1)
+    :param seed: the evaluation's seed
+    :param protocol: the protocol the model was trained under
+    :param backend: the environment backend
+    :param n_envs: at most this many parallel environments
+    :param deterministic: take the most likely action instead of sampling
+    :return: one whole-game score per game, in the order the games ended
+    """
+    records = play_game_records(
+        model, game, n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs, deterministic=deterministic
+    )
+    return [r.score for r in records]
 
 
 def _check_gif_path(path: str | Path) -> Path:
@@ -144,7 +203,7 @@ def record_gif(
                     raise UserError(f"the {backend!r} environment backend cannot render frames for a GIF")
                 if len(frames) < max_frames:
                     frames.append(Image.fromarray(np.asarray(images[0])))
-                action, _ = model.predict(obs, deterministic=deterministic)
+                action, _ = model.predict(np.asarray(obs), deterministic=deterministic)  # (one image array)
                 obs, _, _, infos = env.step(action)
                 if "episode" in infos[0]:
                     score = float(infos[0]["episode"]["r"])

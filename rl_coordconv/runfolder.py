@@ -43,11 +43,14 @@ import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from rl_coordconv.errors import UserError
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "CONFIG",
@@ -96,11 +99,15 @@ PROGRESS = "progress.json"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tb"
 
-_R = TypeVar("_R")
+_R = TypeVar("_R", bound="DataclassInstance")
 
-#: One row per finished training game.
-EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "return", "length", "wall_seconds")
-#: One row per evaluation: ``returns`` holds each evaluation game's whole-game score, ';'-separated.
+#: One row per finished training game. ``(agent_steps, env)`` is a unique key: ``agent_steps`` is the run's
+#: count when the game ended, ``env`` the index of the environment that played it; ``length`` is the game's
+#: length in agent steps; ``truncated`` is 1 when the game was cut at the protocol's frame cap, else 0.
+EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "env", "frames", "return", "length", "truncated", "wall_seconds")
+#: One row per evaluation: ``returns`` holds each evaluation game's whole-game score, ';'-separated, at full
+#: precision, in the order the games ended; ``lengths`` their lengths in agent steps and ``truncated`` their
+#: frame-cap flags (1/0), in the same order.
 EVALUATION_COLUMNS: tuple[str, ...] = (
     "agent_steps",
     "frames",
@@ -108,7 +115,48 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "std_return",
     "n_games",
     "returns",
+    "lengths",
+    "truncated",
 )
+#: The columns of run folders written before ``env``, ``truncated`` and ``lengths`` existed: such files
+#: still load, and a resumed old run keeps appending in its own columns.
+LEGACY_EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "return", "length", "wall_seconds")
+LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "mean_return", "std_return", "n_games", "returns")
+_LEGACY_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
+    EPISODE_COLUMNS: LEGACY_EPISODE_COLUMNS,
+    EVALUATION_COLUMNS: LEGACY_EVALUATION_COLUMNS,
+}
+
+
+def format_number(value: float) -> str:
+    """A score as text at full precision: whole numbers without a decimal point (``1234567``), others
+    as Python's shortest round-trip repr (``0.1``), never an exponent that loses digits.
+
+    :param value: the number
+    :return: the text
+    """
+    number = float(value)
+    if number.is_integer() and abs(number) < 2**53:
+        return str(int(number))
+    return repr(number)
+
+
+def fsync_dir(path: str | os.PathLike[str]) -> None:
+    """fsync a folder, so that the renames and new files in it survive a power loss (POSIX; a no-op
+    where folders cannot be opened, as on Windows).
+
+    :param path: the folder
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
@@ -129,6 +177,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
@@ -160,10 +209,13 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
 
 
 class CsvLog:
-    """Append-only CSV log with fixed columns: the header is written once, each row is flushed.
+    """Append-only CSV log with fixed columns: the header is written once, each row is flushed, and
+    :meth:`sync` puts the rows on disk (fsync) before a checkpoint declares them.
 
     :param path: the CSV file; created with a header if missing or empty
-    :param columns: the column names; an existing file must have exactly these
+    :param columns: the column names; an existing file must have exactly these, or the older columns
+        they replace (:data:`LEGACY_EPISODE_COLUMNS`, :data:`LEGACY_EVALUATION_COLUMNS`), in which case
+        rows keep the file's own columns
     """
 
     def __init__(self, path: str | os.PathLike[str], columns: Sequence[str]) -> None:
@@ -173,7 +225,9 @@ class CsvLog:
         if exists:
             with open(self.path, encoding="utf-8", newline="") as handle:
                 header = next(csv.reader(handle), [])
-            if tuple(header) != self.columns:
+            if tuple(header) == _LEGACY_COLUMNS.get(self.columns):
+                self.columns = tuple(header)
+            elif tuple(header) != self.columns:
                 raise ValueError(f"{self.path} has columns {header}, expected {list(self.columns)}")
         self._handle = open(self.path, "a", encoding="utf-8", newline="")
         self._writer = csv.writer(self._handle, lineterminator="\n")
@@ -188,6 +242,12 @@ class CsvLog:
         """
         self._writer.writerow([row[c] for c in self.columns])
         self._handle.flush()
+
+    def sync(self) -> None:
+        """Put every row written so far on disk (fsync), so a power loss cannot take them back."""
+        if not self._handle.closed:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         """Close the file."""
@@ -343,7 +403,7 @@ def _build(cls: type[_R], data: Mapping[str, Any], prefix: str = "") -> _R:
     :raises _Mismatch: for a missing key or a value of the wrong type
     """
     hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)
     names = {f.name for f in fields}
     values: dict[str, Any] = {}
     for f in fields:
@@ -811,5 +871,16 @@ def save_model(run_dir: str | os.PathLike[str], model: _Saveable) -> Path:
     path = Path(run_dir)
     tmp = path / f".{MODEL}.tmp.zip"
     model.save(str(tmp))
+    fsync_file(tmp)
     os.replace(tmp, path / MODEL)
+    fsync_dir(path)
     return path / MODEL
+
+
+def fsync_file(path: str | os.PathLike[str]) -> None:
+    """fsync a file written by another library (``model.save``, ``pickle``).
+
+    :param path: the file
+    """
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())

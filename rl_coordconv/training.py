@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import errno
 import platform
 import shlex
 import sys
@@ -261,7 +262,10 @@ def train(
         eval_deterministic=eval_deterministic, checkpoint_freq=checkpoint_freq, threads=threads, backend=backend,
         learner=learner, command=command,
     )  # fmt: skip
-    folder = prepare_run_folder(plan, resume=resume)
+    try:
+        folder = prepare_run_folder(plan, resume=resume)
+    except OSError as err:
+        raise _disk_error(plan.path, err) from None
     if folder.action == "complete":
         status = RunStatus.read(plan.path)
         summary = status.summary() if status is not None else "?"
@@ -275,10 +279,30 @@ def train(
         finalise(plan, session, wall_seconds, keep_checkpoints=keep_checkpoints, quiet=quiet)
     except (KeyboardInterrupt, UserError):
         raise
+    except OSError as err:
+        if err.errno in _DISK_ERRNOS:  # nothing more can be written; the last checkpoint is intact
+            raise _disk_error(plan.path, err) from None
+        ErrorRecord.from_exception(err).write(plan.path)
+        raise
     except BaseException as err:  # the run folder records why it failed; the error goes on up
         ErrorRecord.from_exception(err).write(plan.path)
         raise
     return plan.path
+
+
+#: Errors of the disk, not of the run: a full disk or quota, a read-only or forbidden folder.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def _disk_error(path: Path, err: OSError) -> UserError | OSError:
+    """One line for a disk error (the run stays resumable); any other OSError is returned as it is."""
+    if err.errno not in _DISK_ERRNOS:
+        return err
+    where = err.filename or path
+    return UserError(
+        f"cannot write to {str(where)!r}: {err.strerror or err}; free space or make the folder writable, then run "
+        "the same command again (with --resume for train): the run continues from its last checkpoint"
+    )
 
 
 # -- phase 1: resolve the config ---------------------------------------------------------------------
@@ -563,7 +587,7 @@ def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback:
             timesteps=config.timesteps,
             evaluation=_eval_settings(plan),
             checkpoint_freq=config.checkpoint_freq,
-            save_checkpoint=_checkpoint_saver(plan, session),
+            save_checkpoint=_checkpoint_saver(plan, session, (episodes, evaluations)),
         )
         if progress_bar:
             callbacks.extra.append(RunProgressBar(f"{config.game} {config.algo} {config.extractor} seed {config.seed}",
@@ -586,14 +610,14 @@ def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback:
 
 def _eval_settings(plan: RunPlan) -> EvalSettings | None:
     from rl_coordconv.callbacks import EvalSettings
-    from rl_coordconv.evaluation import play_games
+    from rl_coordconv.evaluation import GameRecord, play_game_records
 
     config, evaluation = plan.config, plan.config.evaluation
     if not evaluation.games:
         return None
 
-    def play(model: BaseAlgorithm, n_games: int, seed: int) -> list[float]:
-        return play_games(
+    def play(model: BaseAlgorithm, n_games: int, seed: int) -> list[GameRecord]:
+        return play_game_records(
             model,
             config.game,
             n_games,
@@ -607,12 +631,14 @@ def _eval_settings(plan: RunPlan) -> EvalSettings | None:
     return EvalSettings(evaluation.freq, evaluation.games, play, config.seeds["evaluation"])
 
 
-def _checkpoint_saver(plan: RunPlan, session: Session) -> SaveFn:
+def _checkpoint_saver(plan: RunPlan, session: Session, logs: tuple[runfolder.CsvLog, ...] = ()) -> SaveFn:
     from rl_coordconv.checkpoints import rng_state, save_checkpoint
 
     backend = plan.backend
 
     def save(model: BaseAlgorithm, run_state: RunState) -> None:
+        for log in logs:  # the rows up to the checkpoint are on disk before the checkpoint says so
+            log.sync()
         env = model.get_env()
         state = {
             "run": run_state,
