@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rl_coordconv.cli.train import one_line_errors
-
 __all__ = ["add_parser", "run"]
 
 
@@ -24,7 +22,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "nature run of the same sweep; perturbation saliency of a few frames; one whole game as a GIF; "
         "inspect.md ties them together.",
     )
-    one_line_errors(parser)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a complete run folder (config.yaml and model.zip)")
     parser.add_argument(
         "--games", type=int, default=1, metavar="N", help="whole games played for the frames (default 1)"
