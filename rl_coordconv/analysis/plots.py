@@ -90,14 +90,20 @@ def plot_learning_curves(
     for name, values in (runs or {}).items():
         x = np.asarray(steps[name], dtype=float)
         for row in np.atleast_2d(np.asarray(values, dtype=float)):
-            ax.plot(x, row, color=colors[name], linewidth=0.8, alpha=0.45)
+            lone = np.count_nonzero(np.isfinite(row)) <= 1  # a lone point needs a marker to show
+            ax.plot(x, row, color=colors[name], linewidth=0.8, alpha=0.45, marker="_" if lone else None, markersize=12)
     for name, mean in means.items():
         x = np.asarray(steps[name], dtype=float)
         # markers when there are few points, so a single evaluation still shows
         marker = "o" if np.count_nonzero(np.isfinite(mean)) <= 12 else None
         ax.plot(x, mean, color=colors[name], linewidth=2, marker=marker, label=(labels or {}).get(name, name))
         band = np.asarray(intervals[name], dtype=float)
-        if np.isfinite(band).any():
+        if np.count_nonzero(np.isfinite(mean)) == 1 and np.isfinite(band).all(axis=0).any():
+            # a single point (one evaluation) has no band to shade: draw its interval as an error bar
+            k = int(np.flatnonzero(np.isfinite(band).all(axis=0))[0])
+            err = [[mean[k] - band[0, k]], [band[1, k] - mean[k]]]
+            ax.errorbar(x[k], mean[k], yerr=err, color=colors[name], capsize=4, linewidth=1.5)
+        elif np.isfinite(band).any():
             ax.fill_between(x, band[0], band[1], color=colors[name], alpha=0.2, linewidth=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
