@@ -191,9 +191,11 @@ def bench_extractor(settings: BenchSettings, batch: int = 256) -> dict[str, Any]
     torch.manual_seed(0)
     images = torch.rand(batch, 4, 84, 84)
 
-    def build(name: str, learner: LearnerSettings) -> Callable[[], float]:
+    def build(name: str, learner: LearnerSettings, concatenate: bool = False) -> Callable[[], float]:
         kwargs = policy_kwargs_for(name)
         model = kwargs["features_extractor_class"](space, **kwargs["features_extractor_kwargs"])
+        if concatenate:  # the same network computed as the popular ports do: AddCoords + nn.Conv2d
+            model = _concatenation_form(model)
         head = nn.Linear(model.features_dim, 1)
         apply(model, learner)
         optimizer = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-4)
@@ -210,6 +212,7 @@ def bench_extractor(settings: BenchSettings, batch: int = 256) -> dict[str, Any]
     ours = LearnerSettings()
     contenders = {name: build(name, ours) for name in EXTRACTORS}
     contenders["nature (SB3 eager)"] = build("nature", LearnerSettings.from_dict(None))
+    contenders["coordconv (concatenation)"] = build("coordconv", ours, concatenate=True)
     _interleave(contenders, 2)  # warm-up
     samples = _interleave(contenders, max(settings.rounds, 5))
     out = _summary(samples, "nature", higher_is_better=False)
@@ -222,6 +225,24 @@ def bench_extractor(settings: BenchSettings, batch: int = 256) -> dict[str, Any]
             name: statistics.median(v / b for v, b in zip(samples[name], samples["nature"])) for name in samples
         },
     }
+
+
+def _concatenation_form(extractor: Any) -> Any:
+    """A copy of a CoordConv extractor whose CoordConv layers concatenate coordinate channels
+    (``AddCoords`` + ``nn.Conv2d``), the reference the folded layer of :mod:`rl_coordconv.layers` must beat."""
+    from torch import nn
+
+    from rl_coordconv.layers import AddCoords
+
+    layers: list[nn.Module] = []
+    for module in extractor.cnn:
+        if hasattr(module, "as_conv2d"):
+            layers += [AddCoords(module.with_r), module.as_conv2d()]
+        else:
+            layers.append(module)
+    body = nn.Sequential(nn.Sequential(*layers), extractor.linear)
+    body.features_dim = extractor.features_dim
+    return body
 
 
 # -- train -------------------------------------------------------------------------------------------
