@@ -23,7 +23,7 @@ from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 from rl_coordconv.extractors import EXTRACTORS, policy_kwargs_for
-from rl_coordconv.inspection import compute_inspection, inspect_run
+from rl_coordconv.inspection import Inspection, compute_inspection, inspect_run
 from rl_coordconv.inspection.compare import add_inspect_section, comparison_table, ensure_inspections
 from rl_coordconv.inspection.coord_terms import coordconv_layers, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, shift_frames, translation_probe
@@ -69,7 +69,7 @@ def nature_run(sweep: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def inspected(coord_run: Path, nature_run: Path):  # noqa: ANN201 - an Inspection
+def inspected(coord_run: Path, nature_run: Path) -> Inspection:
     inspection = inspect_run(coord_run, **FAST)
     inspect_run(nature_run, gif=False, **FAST)
     return inspection

@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from rl_coordconv.inspection import inspect_run
+    from pathlib import Path
 
-    result = inspect_run(args.run_dir, args.games, max_frames=args.frames, gif=not args.no_gif, device=args.device)
-    print(f"inspection: {result.out / 'inspect.md'}")
+    from rl_coordconv.inspection import INSPECT_DIR, inspect_run
+
+    inspect_run(args.run_dir, args.games, max_frames=args.frames, gif=not args.no_gif, device=args.device)
+    print(f"inspection: {Path(args.run_dir) / INSPECT_DIR / 'inspect.md'}")
     return 0

@@ -21,9 +21,10 @@ import torch
 from rl_coordconv.layers import CoordConv2d
 
 if TYPE_CHECKING:
-    from stable_baselines3.common.policies import BasePolicy
+    from stable_baselines3.common.distributions import Distribution
+    from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 
-__all__ = ["CoordTerm", "coordconv_layers", "coordinate_terms", "policy_batches"]
+__all__ = ["CoordTerm", "categorical", "coordconv_layers", "coordinate_terms", "policy_batches"]
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,26 @@ def policy_batches(policy: BasePolicy, observations: np.ndarray, batch_size: int
     """
     for start in range(0, len(observations), batch_size):
         tensor, _ = policy.obs_to_tensor(np.ascontiguousarray(observations[start : start + batch_size]))
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"expected image observations, the policy made {type(tensor).__name__} of them")
         yield tensor
 
 
+def categorical(distribution: Distribution) -> torch.distributions.Categorical:
+    """The torch distribution behind an SB3 action distribution, which must be over discrete actions.
+
+    :param distribution: what ``policy.get_distribution`` returns
+    :return: its :class:`torch.distributions.Categorical`
+    :raises ValueError: for another action space (inspections read action probabilities; Atari's are discrete)
+    """
+    inner = getattr(distribution, "distribution", None)
+    if not isinstance(inner, torch.distributions.Categorical):
+        raise ValueError(f"inspections need a discrete action space, got {type(distribution).__name__}")
+    return inner
+
+
 @torch.no_grad()
-def coordinate_terms(policy: BasePolicy, observations: np.ndarray, batch_size: int = 256) -> list[CoordTerm]:
+def coordinate_terms(policy: ActorCriticPolicy, observations: np.ndarray, batch_size: int = 256) -> list[CoordTerm]:
     """Compute every CoordConv layer's coordinate term and its size relative to the image term.
 
     The policy's features are computed on ``observations`` (as the policy computes them, with its own
@@ -95,7 +111,7 @@ def coordinate_terms(policy: BasePolicy, observations: np.ndarray, batch_size: i
     layers = coordconv_layers(policy)
     if not layers:
         return []
-    sums = {name: None for name, _ in layers}
+    sums = {name: torch.zeros(layer.out_channels, dtype=torch.float64) for name, layer in layers}
     counts = dict.fromkeys(sums, 0)
     shapes: dict[str, tuple[int, int, int]] = {}
     handles = []
@@ -105,7 +121,7 @@ def coordinate_terms(policy: BasePolicy, observations: np.ndarray, batch_size: i
             x = inputs[0]
             image_term = layer._conv_forward(x, layer.image_weight, None)
             squares = image_term.double().pow(2).sum(dim=(0, 2, 3))
-            sums[name] = squares if sums[name] is None else sums[name] + squares
+            sums[name] = sums[name] + squares.cpu()
             counts[name] += image_term.shape[0] * image_term.shape[2] * image_term.shape[3]
             shapes[name] = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
 

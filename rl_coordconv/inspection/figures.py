@@ -82,7 +82,7 @@ def ratio_histogram(terms: Sequence[CoordTerm], title: str) -> Figure:
     if pooled.size:
         low, high = np.log10(pooled.min()), np.log10(pooled.max())
         edges = np.logspace(low - 0.05, high + 0.05, 25)
-        ax.hist(ratios, bins=edges, stacked=True, label=[t.layer for t in terms])
+        ax.hist(ratios, bins=edges.tolist(), stacked=True, label=[t.layer for t in terms])
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from rl_coordconv.inspection.coord_terms import policy_batches
+from rl_coordconv.inspection.coord_terms import categorical, policy_batches
 
 if TYPE_CHECKING:
     from stable_baselines3.common.policies import ActorCriticPolicy
@@ -92,7 +92,7 @@ def policy_outputs(
         else:
             latent_pi = policy.mlp_extractor.forward_actor(features[0])
             latent_vf = policy.mlp_extractor.forward_critic(features[1])
-        distribution = policy._get_action_dist_from_latent(latent_pi).distribution
+        distribution = categorical(policy._get_action_dist_from_latent(latent_pi))
         probs.append(distribution.probs.double().cpu().numpy())
         values.append(policy.value_net(latent_vf).double().flatten().cpu().numpy())
     return np.concatenate(probs), np.concatenate(values)

@@ -322,7 +322,8 @@ def write_inspection(inspection: Inspection, *, gif: bool = True, device: str = 
         if inspection.terms:
             _write_text(tmp / "coord_terms.csv", _csv(_coord_rows(inspection.terms), COORD_COLUMNS))
             with open(tmp / "coord_terms.npz", "wb") as handle:
-                np.savez_compressed(handle, **{t.layer: t.maps for t in inspection.terms})
+                maps: dict[str, Any] = {t.layer: t.maps for t in inspection.terms}
+                np.savez_compressed(handle, **maps)
             for term in inspection.terms:
                 title = f"coordinate term of {term.layer} ({label}): conv(coords, W_c) + b per filter"
                 figures.save_figure(figures.coord_maps_figure(term, title), tmp / f"coord_maps_{_slug(term.layer)}.png")

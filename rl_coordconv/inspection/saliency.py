@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
-from rl_coordconv.inspection.coord_terms import policy_batches
+from rl_coordconv.inspection.coord_terms import categorical, policy_batches
 
 if TYPE_CHECKING:
     from stable_baselines3.common.policies import ActorCriticPolicy
@@ -36,7 +36,7 @@ def action_logits(policy: ActorCriticPolicy, observations: np.ndarray, batch_siz
     """
     out = []
     for batch in policy_batches(policy, observations, batch_size):
-        out.append(policy.get_distribution(batch).distribution.logits.double().cpu().numpy())
+        out.append(categorical(policy.get_distribution(batch)).logits.double().cpu().numpy())
     return np.concatenate(out)
 
 

@@ -217,7 +217,7 @@ def play_frames(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            obs = env.reset()
+            obs = _images(env.reset())
             while len(scores) < n_games:
                 if played % stride == 0:
                     kept.append(np.ascontiguousarray(obs[0], dtype=np.uint8).copy())
@@ -225,7 +225,8 @@ def play_frames(
                         kept = kept[::2]
                         stride *= 2
                 action, _ = model.predict(obs, deterministic=run.deterministic)
-                obs, _, _, infos = env.step(action)
+                step, _, _, infos = env.step(action)
+                obs = _images(step)
                 played += 1
                 if "episode" in infos[0]:
                     scores.append(float(infos[0]["episode"]["r"]))
@@ -233,6 +234,12 @@ def play_frames(
         env.close()
     chosen = evenly_spaced(len(kept), max_frames)
     return Frames(np.stack([kept[i] for i in chosen]), played, tuple(scores), seed)
+
+
+def _images(obs: object) -> np.ndarray:
+    if not isinstance(obs, np.ndarray):
+        raise TypeError(f"expected image observations from the environment, got {type(obs).__name__}")
+    return obs
 
 
 def matching_run(run: RunSource, extractor: str = "nature") -> RunSource | None:
