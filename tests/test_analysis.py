@@ -70,14 +70,17 @@ def make_run(
     with runfolder.CsvLog(path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as log:
         for k, ret in enumerate(train_returns):
             steps = int(reached * (k + 1) / n)
-            log.write({"agent_steps": steps, "frames": 4 * steps, "return": ret, "length": 100, "wall_seconds": k})
+            log.write(
+                {"agent_steps": steps, "env": k % 2, "frames": 4 * steps, "return": ret, "length": 100,
+                 "truncated": 0, "wall_seconds": k}
+            )
     if eval_means is not None:
         with runfolder.CsvLog(path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS) as log:
             for k, mean in enumerate(eval_means):
                 steps = int(reached * (k + 1) / len(eval_means))
                 log.write(
                     {"agent_steps": steps, "frames": 4 * steps, "mean_return": mean, "std_return": 0.0,
-                     "n_games": 2, "returns": f"{mean};{mean}"}
+                     "n_games": 2, "returns": f"{mean};{mean}", "lengths": "100;100", "truncated": "0;0"}
                 )
     if error:
         runfolder.ErrorRecord(error + "\nTraceback ...\n").write(path)

@@ -20,7 +20,9 @@ from test_analysis import RANDOM, make_run, raw
 
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import stats
+from rl_coordconv.analysis.load import Run
 from rl_coordconv.analysis.report import analyze
+from rl_coordconv.analysis.runset import build_algo_runset, deduplicate
 from rl_coordconv.analysis.scores import parse_score, resolve_score
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
@@ -128,6 +130,40 @@ def test_spec_states_its_score_with_a_default_per_protocol() -> None:
 
 
 # ----------------------------------------------------------------------------- run sets a reviewer would build
+
+
+def fake_run(game: str, extractor: str, seed: int, score: float | None, complete: bool = True, steps: int = 100) -> Run:
+    """A run read from nowhere: a last evaluation of ``score`` (none when None)."""
+    evals = np.array([] if score is None else [score], dtype=float)
+    return Run(
+        path=Path(f"runs/{game}-{extractor}-{seed}-{steps}"), config={}, algo="ppo", game=game, extractor=extractor,
+        seed=seed, timesteps=100, complete=complete, error=None, agent_steps=steps, frames_per_agent_step=4.0,
+        episode_steps=np.array([50.0]), episode_returns=np.array([0.0]), eval_steps=np.full(evals.size, 100.0),
+        eval_means=evals, eval_games=np.full(evals.size, 10),
+    )  # fmt: skip
+
+
+def test_run_set_rules_on_hand_built_runs() -> None:
+    runs = [fake_run("Pong", "nature", s, float(s)) for s in (0, 1, 2, 3)]
+    runs += [fake_run("Breakout", "nature", s, 10.0 + s) for s in (2, 3)]
+    runs += [fake_run("Pong", "coordconv", 0, 5.0), fake_run("Breakout", "coordconv", 0, None)]
+    runs += [fake_run("Alien", "coordconv", 0, 1.0)]  # a game nature has no run of
+    runs += [fake_run("Pong", "nature", 1, 99.0, complete=False, steps=50)]  # duplicate of seed 1, interrupted
+    kept, duplicates = deduplicate(runs)
+    assert len(kept) == len(runs) - 1 and [d.agent_steps for _, d in duplicates] == [50]  # the complete one stays
+    rs = build_algo_runset("ppo", kept, parse_score("eval"), lambda game: game != "Nonsense")
+    assert rs.extractors == ("nature", "coordconv")  # every extractor stays
+    assert [r.game for r in rs.unscored] == ["Breakout"]  # coordconv's Breakout run has no evaluation
+    assert rs.aggregate_games == ("Pong",)
+    assert rs.dropped_games == {"Alien": "no scored run of nature", "Breakout": "no scored run of coordconv"}
+    # Pong nature has 4 scored seeds; with Breakout gone every game has them all: nothing is cut
+    assert rs.matrices["nature"][:, 0].tolist() == [0.0, 1.0, 2.0, 3.0] and "nature" not in rs.left_out_of_matrices
+    # with both games in, nature's matrix takes 2 runs per game, the seeds Pong shares with Breakout (2, 3)
+    both = build_algo_runset("ppo", [r for r in kept if r.extractor == "nature"], parse_score("eval"), bool)
+    assert both.aggregate_games == ("Breakout", "Pong")
+    assert both.matrices["nature"].tolist() == [[12.0, 2.0], [13.0, 3.0]]
+    assert sorted(r.seed for r in both.left_out_of_matrices["nature"]) == [0, 1]
+    assert both.scores("nature", "Pong").tolist() == [0.0, 1.0, 2.0, 3.0]  # per-game statistics keep all four
 
 
 def messy_sweep(root: Path) -> Path:
