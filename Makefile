@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench install clean
+.PHONY: demo test test-slow bench install clean lint type check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,22 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Style and types: ruff (lint rules and formatting, configured in pyproject.toml) and mypy on the package.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rl_coordconv tests experiments
+	$(VENV)/bin/ruff format --check rl_coordconv tests experiments
+
+type: $(STAMP)
+	$(VENV)/bin/mypy rl_coordconv/
+
+# What CI runs.
+check: lint type test
+
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 bench: $(STAMP)
-	$(PY) experiments/bench_coordconv.py
+	$(VENV)/bin/rl-coordconv bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -15,9 +15,9 @@ from __future__ import annotations
 import importlib
 import os
 
-# OpenMP threads that spin while waiting make torch several times slower when other processes share
-# the cores (measured: 2,048 PPO agent steps took 127 s with spinning, 29 s without, on a loaded 2-core
-# machine). Must be set before torch is first imported; a value the user set is kept.
+# OpenMP threads that spin while waiting (OMP_WAIT_POLICY=ACTIVE, the OpenMP specification's section on
+# the wait policy) make torch several times slower when other processes share the cores; the README's
+# cost section has the numbers. Must be set before torch is first imported; a value the user set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from typing import Any
 

@@ -30,8 +30,8 @@ def normalize_name(name: str) -> str:
 def unknown_name(kind: str, name: object, choices: Iterable[str]) -> UserError:
     """Build the error for a name that is not one of ``choices``, suggesting the closest ones.
 
-    Close matches come from :func:`difflib.get_close_matches` on case-folded names (the habit
-    rl-baselines3-zoo and DESIGN.md ask for).
+    Close matches come from :func:`difflib.get_close_matches` on case-folded names, as
+    rl-baselines3-zoo suggests environment ids.
 
     :param kind: what the name names, for the message ("game", "extractor", "preset key", ...)
     :param name: the name the user gave

@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,7 +59,7 @@ def _smallest_input() -> int:
 #: 36: the smallest height/width NatureCNN (and CoordConvNatureCNN) accepts.
 NATURE_MIN_SIZE: int = _smallest_input()
 
-CoordLayers = Union[str, tuple[int, ...], list[int]]
+CoordLayers = str | tuple[int, ...] | list[int]
 
 
 def _resolve_coord_layers(coord_layers: CoordLayers) -> tuple[int, ...]:
@@ -259,7 +259,7 @@ def get_extractor(name: str) -> ExtractorSpec:
 
 
 def _accepted_kwargs(cls: type) -> set[str]:
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls).parameters  # the constructor's, without self
     return {p for p in params if p not in ("self", "observation_space")}
 
 

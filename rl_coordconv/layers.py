@@ -17,14 +17,20 @@ holding each pixel's coordinates. The convention here follows the official Tenso
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Union
+from typing import Literal
 
 import torch
 from torch import nn
 
 __all__ = ["coordinate_grid", "AddCoords", "CoordConv2d"]
 
-_size_2_t = Union[int, tuple[int, int]]
+_size_2_t = int | tuple[int, int]
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+
+
+def _pair(value: tuple[int, ...]) -> tuple[int, int]:
+    """A 2-D convolution's (height, width) setting, as ``nn.Conv2d`` stores it."""
+    return (value[0], value[1])
 
 
 def coordinate_grid(
@@ -159,7 +165,7 @@ class CoordConv2d(nn.Conv2d):
         padding: _size_2_t | str = 0,
         dilation: _size_2_t = 1,
         bias: bool = True,
-        padding_mode: str = "zeros",
+        padding_mode: PaddingMode = "zeros",
         with_r: bool = False,
         groups: int = 1,
         device: torch.device | str | None = None,
@@ -231,13 +237,15 @@ class CoordConv2d(nn.Conv2d):
 
         :return: the concatenation reference
         """
+        kernel, stride, dilation = (_pair(v) for v in (self.kernel_size, self.stride, self.dilation))
+        padding = self.padding if isinstance(self.padding, str) else _pair(self.padding)
         conv = nn.Conv2d(
             self.in_channels + self.coord_channels,
             self.out_channels,
-            self.kernel_size,
-            stride=self.stride,
-            padding=self.padding,
-            dilation=self.dilation,
+            kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
             groups=1,
             bias=self.bias is not None,
             padding_mode=self.padding_mode,
@@ -246,7 +254,7 @@ class CoordConv2d(nn.Conv2d):
         )
         with torch.no_grad():
             conv.weight.copy_(self.weight)
-            if self.bias is not None:
+            if self.bias is not None and conv.bias is not None:
                 conv.bias.copy_(self.bias)
         return conv
 

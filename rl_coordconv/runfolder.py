@@ -121,7 +121,14 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
 #: The columns of run folders written before ``env``, ``truncated`` and ``lengths`` existed: such files
 #: still load, and a resumed old run keeps appending in its own columns.
 LEGACY_EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "return", "length", "wall_seconds")
-LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "mean_return", "std_return", "n_games", "returns")
+LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = (
+    "agent_steps",
+    "frames",
+    "mean_return",
+    "std_return",
+    "n_games",
+    "returns",
+)
 _LEGACY_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
     EPISODE_COLUMNS: LEGACY_EPISODE_COLUMNS,
     EVALUATION_COLUMNS: LEGACY_EVALUATION_COLUMNS,
@@ -343,8 +350,14 @@ def _type_name(hint: Any) -> str:
         return "null"
     if dataclasses.is_dataclass(hint):
         return "a mapping"
-    names = {int: "a whole number", float: "a number", str: "a string", bool: "true or false", dict: "a mapping",
-             list: "a list"}
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        dict: "a mapping",
+        list: "a list",
+    }
     return names.get(origin or hint, str(hint))
 
 

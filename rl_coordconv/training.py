@@ -575,9 +575,10 @@ def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback:
     from rl_coordconv.callbacks import RunProgressBar, run_callbacks
 
     config, model = plan.config, session.model
-    with runfolder.CsvLog(plan.path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes, runfolder.CsvLog(
-        plan.path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS
-    ) as evaluations:
+    with (
+        runfolder.CsvLog(plan.path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes,
+        runfolder.CsvLog(plan.path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS) as evaluations,
+    ):
         callbacks: RunCallbacks = run_callbacks(
             session.state,
             episodes,

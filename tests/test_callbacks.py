@@ -103,9 +103,10 @@ def test_progress_file_follows_the_run(tmp_path: Path) -> None:
 def test_run_callbacks_compose_only_the_jobs_asked_for(tmp_path: Path, games: int, freq: int) -> None:
     state = RunState(game_steps=[0, 0])
     settings = EvalSettings(0, games, lambda m, n, s: [0.0] * n) if games else None
-    with runfolder.CsvLog(tmp_path / "e.csv", runfolder.EPISODE_COLUMNS) as episodes, runfolder.CsvLog(
-        tmp_path / "v.csv", runfolder.EVALUATION_COLUMNS
-    ) as evaluations:
+    with (
+        runfolder.CsvLog(tmp_path / "e.csv", runfolder.EPISODE_COLUMNS) as episodes,
+        runfolder.CsvLog(tmp_path / "v.csv", runfolder.EVALUATION_COLUMNS) as evaluations,
+    ):
         built = run_callbacks(
             state, episodes, evaluations, run_dir=tmp_path, frame_skip=4, timesteps=STEPS,
             evaluation=settings, checkpoint_freq=freq, save_checkpoint=lambda m, s: None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -73,7 +74,7 @@ created: '2026-11-28T10:00:00+00:00'
 
 
 def config(**changes: object) -> RunConfig:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "run": "Pong-ppo-coordconv-seed0",
         "algo": "ppo",
         "game": "Pong",
@@ -88,7 +89,7 @@ def config(**changes: object) -> RunConfig:
         "seeds": {"root": 0, "training": 1, "evaluation": 2},
     }
     values.update(changes)
-    return RunConfig(**values)  # type: ignore[arg-type]
+    return RunConfig(**values)
 
 
 def test_config_round_trips_with_its_format_version(tmp_path: Path) -> None:
@@ -182,7 +183,8 @@ def test_status_progress_and_error_round_trip(tmp_path: Path) -> None:
     ErrorRecord.remove(tmp_path)
     assert not ErrorRecord.exists(tmp_path)
     (tmp_path / runfolder.ERROR).write_text("")
-    assert ErrorRecord.read(tmp_path).summary == "failed (empty error.txt)"  # type: ignore[union-attr]
+    empty = ErrorRecord.read(tmp_path)
+    assert empty is not None and empty.summary == "failed (empty error.txt)"
 
 
 def test_identity_ignores_the_agent_source_and_names_what_differs() -> None:

@@ -38,7 +38,9 @@ def imports_of(name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
         for child in ast.iter_child_nodes(node):
@@ -77,6 +79,31 @@ def test_the_package_has_no_import_cycle() -> None:
         for name in MODULES
     }
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_the_flow_goes_one_way() -> None:
+    """spec -> sweep -> run -> run folder -> analysis: no stage imports a later one's caller."""
+    later = {
+        "rl_coordconv.analysis": ("rl_coordconv.training", "rl_coordconv.sweep", "rl_coordconv.callbacks"),
+        "rl_coordconv.training": ("rl_coordconv.sweep", "rl_coordconv.analysis"),
+        "rl_coordconv.runfolder": ("rl_coordconv.training", "rl_coordconv.sweep", "rl_coordconv.analysis"),
+    }
+    wrong = [
+        f"{name} imports {imported}"
+        for name in MODULES
+        for stage, forbidden in later.items()
+        if name == stage or name.startswith(stage + ".")
+        for imported in imports_of(name)
+        if imported.startswith(forbidden)
+    ]
+    wrong += [
+        f"{name} imports {imported}"
+        for name in MODULES
+        if not name.startswith("rl_coordconv.cli") and name != "rl_coordconv.__main__"
+        for imported in imports_of(name)
+        if imported.startswith("rl_coordconv.cli")
+    ]
+    assert wrong == []
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from stable_baselines3.common.callbacks import BaseCallback
 
-import rl_coordconv
 from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError

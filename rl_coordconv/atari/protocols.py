@@ -1,6 +1,6 @@
 """Evaluation protocols: the settings that make Atari scores comparable with published ones.
 
-Two protocols are defined (see ``../shared/REFERENCE.md``):
+Two protocols are defined:
 
 - ``standard``: what rl-baselines3-zoo and SB3 report (``*NoFrameskip-v4`` + ``AtariWrapper``, the
   DQN-era setup of Mnih et al. 2015): no sticky actions, up to 30 no-op starts, frameskip 4 with a

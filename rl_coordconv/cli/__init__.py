@@ -25,7 +25,7 @@ from typing import NoReturn
 
 from rl_coordconv.errors import UserError
 
-__all__ = ["main", "build_parser", "OneLineParser", "one_line_errors", "ENVIRONMENT_ERRNOS"]
+__all__ = ["main", "build_parser", "OneLineParser", "ENVIRONMENT_ERRNOS"]
 
 #: ``OSError`` numbers that say the machine refused (not that the code is wrong): one line, exit status 1.
 ENVIRONMENT_ERRNOS: frozenset[int] = frozenset(
@@ -43,16 +43,6 @@ class OneLineParser(argparse.ArgumentParser):
         """
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
-
-
-def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make an existing ``parser`` report a bad command line as one line (subparsers get it already).
-
-    :param parser: a parser
-    :return: the same parser
-    """
-    parser.error = OneLineParser.error.__get__(parser)  # type: ignore[method-assign]
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = ["add_parser", "handler"]
 
+
 def add_parser(subparsers: Any) -> None:
     """Add the ``toy`` subcommand.
 
@@ -87,8 +88,7 @@ def _print_result(result: Any) -> None:
         print(f"  test error:      {result.mean_pixel_error:.3f} pixels (mean); accuracy = within 0.5 pixel")
     to99 = "never" if result.seconds_to_99 is None else f"{result.seconds_to_99:.1f} s"
     print(
-        f"  time:            {result.seconds:.1f} s wall "
-        f"({result.train_seconds:.1f} s training; 99% test after {to99})"
+        f"  time:            {result.seconds:.1f} s wall ({result.train_seconds:.1f} s training; 99% test after {to99})"
     )
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from rl_coordconv.cli import one_line_errors  # re-exported: subcommands written before the boundary import it here
-
-__all__ = ["add_parser", "run", "one_line_errors"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,7 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--timesteps 1000000 --out runs/",
     )
     parser.add_argument("--algo", required=True, metavar="{a2c,ppo}", help="the algorithm")
-    parser.add_argument("--game", required=True, help="Atari game: Pong, pong, ALE/Pong-v5 ... (list: rl-coordconv games)")
+    parser.add_argument(
+        "--game", required=True, help="Atari game: Pong, pong, ALE/Pong-v5 ... (list: rl-coordconv games)"
+    )
     parser.add_argument(
         "--extractor", default="coordconv", help="features extractor (list: rl-coordconv extractors); default coordconv"
     )
@@ -36,7 +36,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs", help="parent folder of the run folder (default runs/)")
     parser.add_argument("--run-dir", default=None, help="exact run folder (default OUT/GAME-ALGO-EXTRACTOR-seedSEED)")
     parser.add_argument(
-        "--protocol", default="standard", help="standard (zoo/SB3 numbers) or machado (sticky actions); default standard"
+        "--protocol",
+        default="standard",
+        help="standard (zoo/SB3 numbers) or machado (sticky actions); default standard",
     )
     parser.add_argument("--n-envs", type=int, default=None, help="parallel environments (default: the preset's)")
     parser.add_argument("--preset", default=None, help="agent preset: a2c, ppo or a YAML file (default: the algo's)")
@@ -50,8 +52,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     parser.add_argument(
-        "--eval-freq", type=int, default=None, help="agent steps between evaluations (default: a tenth of the run, "
-        "within 50k-250k; 0: at the end only)"
+        "--eval-freq",
+        type=int,
+        default=None,
+        help="agent steps between evaluations (default: a tenth of the run, within 50k-250k; 0: at the end only)",
     )
     parser.add_argument(
         "--eval-episodes", type=int, default=10, help="whole games per evaluation (default 10; 0: no evaluation)"
@@ -60,13 +64,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--eval-deterministic", action="store_true", help="evaluate with the most likely action (default: sample)"
     )
     parser.add_argument(
-        "--checkpoint-freq", type=int, default=None, help="agent steps between checkpoints (default: a tenth of the "
-        "run, at most 100k; 0: none)"
+        "--checkpoint-freq",
+        type=int,
+        default=None,
+        help="agent steps between checkpoints (default: a tenth of the run, at most 100k; 0: none)",
     )
     parser.add_argument("--keep-checkpoints", action="store_true", help="keep checkpoints once the run is complete")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: the CPUs available, at most 8)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: the CPUs available, at most 8)"
+    )
     parser.add_argument(
         "--backend",
         default="ale_vector",
@@ -83,8 +91,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     parts = ["rl-coordconv", "train"]
-    for option in ("algo", "game", "extractor", "seed", "timesteps", "out", "run_dir", "protocol", "n_envs", "preset",
-                   "device", "eval_freq", "eval_episodes", "checkpoint_freq", "threads", "backend"):
+    for option in (
+        "algo",
+        "game",
+        "extractor",
+        "seed",
+        "timesteps",
+        "out",
+        "run_dir",
+        "protocol",
+        "n_envs",
+        "preset",
+        "device",
+        "eval_freq",
+        "eval_episodes",
+        "checkpoint_freq",
+        "threads",
+        "backend",
+    ):
         value = getattr(args, option)
         if value is not None:
             parts += [f"--{option.replace('_', '-')}", str(value)]

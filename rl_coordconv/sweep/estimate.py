@@ -1,10 +1,10 @@
-"""How long a sweep should take: an ESTIMATE from agent steps/s measured on a 2-core CPU.
+"""How long a sweep should take: an ESTIMATE from a table of agent steps/s.
 
-The table holds end-to-end training throughput (environment + learning, start-up included) of one
-``rl-coordconv train`` run on our 2-core x86 CPU (torch 2.13 CPU, SB3 2.9.2, zoo presets, Breakout), by
-algorithm and by torch threads of that run. Two single-threaded runs side by side gave 1.4x (PPO) to
-1.5x (A2C) the throughput of one run with two threads, which is why the sweep runs one worker per core
-and bounds every worker's threads.
+The table (:data:`STEPS_PER_SECOND`) holds end-to-end training throughput (environment + learning,
+start-up included) of one ``rl-coordconv train`` run with the zoo presets on Breakout, by algorithm and
+by torch threads of that run, as ``rl-coordconv bench`` measures it (the README lists the figures).
+Single-threaded runs side by side use a small machine better than one run with many threads, which is
+why the sweep runs one worker per core and bounds every worker's threads.
 
 The sweep's time is estimated by placing the cells, in order, on the earliest free worker (what the
 local executor does) and adding a fixed start-up cost per cell. Evaluation games are extra and not
@@ -23,12 +23,8 @@ from rl_coordconv.sweep.spec import Cell
 
 __all__ = ["STEPS_PER_SECOND", "STARTUP_SECONDS", "Estimate", "available_cores", "worker_rate", "estimate_sweep"]
 
-#: Agent steps/s of ONE run on our 2-core machine: algo -> {torch threads: agent steps/s}.
-#: Measured with ``rl-coordconv train`` on Breakout: 1 thread = each of two runs side by side (the
-#: sweep's way), 2 threads = one run alone. a2c 470 (1 thread); ppo 195 (1 thread) and 285 (2 threads).
-#: a2c with 2 threads (630) applies REFERENCE.md's measured ratio 1,070 / 800. REFERENCE.md's plain-SB3
-#: numbers on the same kind of machine were higher (a2c 800 / 1,060, ppo 450-480): hosts vary, these
-#: estimates take the slower, more recent measurement.
+#: Agent steps/s of ONE run on a 2-core x86 CPU: algo -> {torch threads: agent steps/s} (1 thread: each
+#: of two runs side by side, the sweep's way; 2 threads: one run alone). Planning figures, not a promise.
 STEPS_PER_SECOND: dict[str, dict[int, float]] = {
     "a2c": {1: 470.0, 2: 630.0},
     "ppo": {1: 195.0, 2: 285.0},

@@ -250,12 +250,14 @@ def _key_lines(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
                         f"{source}, line {line}: key {dotted!r} appears twice (first on line {seen[key]}); keep one"
                     )
                 seen[key] = line
-                lines[(*path, key)] = line
-                walk(value_node, (*path, key))
+                child: tuple[Any, ...] = (*path, key)
+                lines[child] = line
+                walk(value_node, child)
         elif isinstance(n, yaml.SequenceNode):
             for i, item in enumerate(n.value):
-                lines[(*path, i)] = item.start_mark.line + 1
-                walk(item, (*path, i))
+                child = (*path, i)
+                lines[child] = item.start_mark.line + 1
+                walk(item, child)
 
     walk(node, ())
     return lines
@@ -405,7 +407,8 @@ class _Validator:
             raise self.error(("score",), str(err)) from None
         if chosen.kind == "eval" and eval_episodes == 0:
             raise self.error(
-                ("score",), "is 'eval' but evaluation.eval_episodes is 0, so no run will have an evaluation; "
+                ("score",),
+                "is 'eval' but evaluation.eval_episodes is 0, so no run will have an evaluation; "
                 "raise eval_episodes or choose 'train_last_100'",
             )
         return chosen.name

@@ -155,7 +155,7 @@ def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
         run_fn(task)
     except (WorkerStopped, KeyboardInterrupt):
         raise
-    except BaseException as err:  # any failure of a cell is recorded, the sweep goes on
+    except BaseException as err:  # noqa: BLE001 - any failure of a cell is recorded, the sweep goes on
         if not ErrorRecord.exists(run_dir):  # keep the run's own error.txt if it wrote one
             ErrorRecord.from_exception(err, prefix=f"{task.cell} failed: ").write(run_dir)
         return False

@@ -235,7 +235,8 @@ class CoordConvRegressor(nn.Module):
         with torch.no_grad():
             if init == "detector":
                 first.image_weight.fill_(gain)
-                first.bias.fill_(-gain)
+                if first.bias is not None:  # (CoordConv2d has a bias unless asked otherwise)
+                    first.bias.fill_(-gain)
             if init in ("detector", "positive"):
                 first.image_weight.abs_()
                 for conv in convs[1:]:

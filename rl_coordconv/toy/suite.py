@@ -7,7 +7,7 @@ The budget is a fixed number of epochs per model family, the same on both splits
 the convolution baselines get nearly seven times the CoordConv models' epochs (20 against 3, and
 so far more training time, since each of their epochs is also slower), so their failure on the
 quadrant split cannot be blamed on a short budget. A time budget (:data:`GRID_TIME_BUDGET` from the
-command line) caps every run so that the grid fits 15 minutes on a 2-core CPU; a capped run stops
+command line) caps every run so that the whole grid stays short on a small CPU; a capped run stops
 at the end of the epoch that passes it, and the results record how many epochs each run did.
 """
 
@@ -41,7 +41,7 @@ __all__ = [
 GRID_EPOCHS: dict[tuple[str, str], int] = {key: value.epochs for key, value in DEFAULTS.items()}
 
 #: Seconds of training after which a run of ``rl-coordconv toy all`` stops at the end of its epoch,
-#: so the grid fits 15 minutes on a 2-core CPU; only the conv baselines ever reach it.
+#: so that the whole grid stays short on a small CPU; only the conv baselines ever reach it.
 GRID_TIME_BUDGET: float = 150.0
 
 #: Order of the splits in the grid.

@@ -32,8 +32,8 @@ from torch import nn
 from rl_coordconv.errors import UserError, check_name
 from rl_coordconv.toy.data import CANVAS, SHAPES, SPLITS, CoordData, from_unit, make_data
 from rl_coordconv.toy.models import (
-    MODEL_NAMES,
     INITS,
+    MODEL_NAMES,
     RELU_PLACEMENTS,
     TASKS,
     CoordConvRegressor,
@@ -302,6 +302,7 @@ def run_toy(
     split_seed, init_seed, order_seed = np.random.SeedSequence(seed).generate_state(3)
     data = make_data(split, shape, int(split_seed), canvas)
     torch.manual_seed(int(init_seed))
+    net: nn.Module
     if variant:
         net = CoordConvRegressor(canvas, relu=relu or "none", init=init or "detector")
     else:
