@@ -8,7 +8,9 @@ Two tiny PPO runs (256 agent steps, 2 environments, one final evaluation game) o
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ from rl_coordconv.inspection.compare import add_inspect_section, comparison_tabl
 from rl_coordconv.inspection.coord_terms import coordconv_layers, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, shift_frames, translation_probe
 from rl_coordconv.inspection.saliency import perturbation_saliency
+from rl_coordconv.inspection.source import matching_run, open_run
 from rl_coordconv.training import train
 
 GAME = "Breakout"
@@ -161,6 +164,22 @@ def test_bad_input_is_one_line(
         inspect_run(unfinished)
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(line.startswith("rl-coordconv inspect: error:") for line in errors)
+
+
+def test_the_matching_nature_run_differs_only_by_its_extractor(
+    coord_run: Path, nature_run: Path, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    skip = shutil.ignore_patterns("inspect", "tb")
+    shutil.copytree(coord_run, runs / coord_run.name, ignore=skip)
+    other_seed = runs / "Breakout-ppo-nature-seed1"
+    shutil.copytree(nature_run, other_seed, ignore=skip)
+    dataclasses.replace(runfolder.RunConfig.read(other_seed), seed=1).write(other_seed)
+    assert matching_run(open_run(runs / coord_run.name)) is None
+    shutil.copytree(nature_run, runs / nature_run.name, ignore=skip)
+    match = matching_run(open_run(runs / coord_run.name))
+    assert match is not None and match.path.name == nature_run.name
+    assert matching_run(open_run(runs / nature_run.name)) is None  # nature is compared with nothing
 
 
 def test_analyze_inspect_compares_extractors_per_game(inspected, sweep: Path, tmp_path: Path) -> None:
