@@ -94,7 +94,7 @@ def number(value: Any, name: str, low: float | None = None, high: float | None =
         bounds = (
             f" in [{low:g}, {high:g}]"
             if low is not None and high is not None
-            else f" >= {low:g}"
+            else f" of at least {low:g}"
             if low is not None
             else f" <= {high:g}"
             if high is not None

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError
 
 if TYPE_CHECKING:
@@ -389,10 +390,9 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         if isinstance(value, bool):
             return value
     elif hint is int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return int(value)
+        number = as_whole(value)
+        if number is not None:
+            return number
     elif hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)

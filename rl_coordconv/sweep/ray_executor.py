@@ -44,6 +44,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rl_coordconv.checks import number, whole
 from rl_coordconv.errors import UserError
 from rl_coordconv.sweep.executors import (
     EXECUTORS,
@@ -174,10 +175,8 @@ class RayExecutor(Executor):
         init_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(workers)
-        if isinstance(cpus_per_run, bool) or not isinstance(cpus_per_run, int) or cpus_per_run < 1:
-            raise UserError(f"--cpus-per-run must be a whole number of at least 1, got {cpus_per_run!r}")
-        if isinstance(gpus_per_run, bool) or not isinstance(gpus_per_run, (int, float)) or not gpus_per_run >= 0:
-            raise UserError(f"--gpus-per-run must be a number of at least 0, got {gpus_per_run!r}")
+        cpus_per_run = whole(cpus_per_run, "--cpus-per-run", 1)
+        gpus_per_run = number(gpus_per_run, "--gpus-per-run", low=0)
         if max_retries < 0:
             raise ValueError(f"max_retries must be at least 0, got {max_retries}")
         require_ray()
