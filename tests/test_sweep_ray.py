@@ -87,6 +87,7 @@ def ray_instance() -> Iterator[str]:
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), str(ROOT), saved) if p)
     ray.init(
+        address="local",  # a new instance, even where a `ray start` cluster runs
         num_cpus=2,
         object_store_memory=80 * 1024**2,
         include_dashboard=False,
@@ -374,6 +375,16 @@ def test_ray_options_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture) 
     if ray is not None:
         with pytest.raises(UserError, match="--gpus-per-run must be a number of at least 0"):
             RayExecutor(gpus_per_run=-0.5)
+        # a different spec into the same folder is refused as locally, before Ray starts
+        other = write(tmp_path / "other.yaml", FAKE_SPEC.replace("seeds: 2", "seeds: 3"))
+        assert main(["sweep", str(spec_path), "--out", out, "--dry-run"]) == 0
+        (Path(out)).mkdir()
+        (Path(out) / "spec.yaml").write_text(FAKE_SPEC)
+        capsys.readouterr()
+        assert main(["sweep", str(other), "--out", out, "--executor", "ray"]) == 2
+        assert "is the sweep folder of a different spec (seeds: [0, 1] there" in capsys.readouterr().err
+        assert sorted(p.name for p in Path(out).iterdir()) == ["spec.yaml"]
+        return
     assert not Path(out).exists()
 
 

@@ -26,7 +26,9 @@ What a cell's task does, and why:
 - **Ctrl-C / SIGTERM.** The driver cancels the running tasks (Ray raises KeyboardInterrupt in them:
   training stops without writing ``error.txt``), waits ``grace_seconds``, force-cancels what is left,
   and re-raises: every cell stays resumable. A driver killed outright takes its tasks with it (Ray
-  ends the tasks of a job whose driver died).
+  sends SIGTERM to the workers of a job whose driver died); a task turns that SIGTERM into a stop, as
+  on Ctrl-C, so its folder is left resumable rather than failed, then exits as Ray expects (a worker
+  stopped by its node shutting down is retried elsewhere).
 - **Progress.** The display reads each running cell's ``progress.json`` from ``DIR`` as for the
   local executor; a cell counts as running once its task has written the first line of its log
   (``DIR/logs/<run name>.log``), not while it waits in Ray's queue for resources.
@@ -35,8 +37,10 @@ What a cell's task does, and why:
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -58,6 +62,7 @@ from rl_coordconv.sweep.worker import (
     CellOutcome,
     CellTask,
     RunFn,
+    WorkerStopped,
     outcome_of,
     record_failure,
     run_task,
@@ -86,6 +91,25 @@ def require_ray() -> Any:
     return ray
 
 
+class _Terminated(WorkerStopped):
+    """SIGTERM reached a Ray worker (its driver died, its node is shutting down): stop like Ctrl-C."""
+
+
+def _stop_on_sigterm() -> Any:
+    """Turn SIGTERM into :class:`_Terminated` while a cell runs; return Ray's own handler.
+
+    Ray answers SIGTERM with ``SystemExit``, which training would record as a failure (``error.txt``);
+    raised as a KeyboardInterrupt instead, training stops as on Ctrl-C and the folder stays resumable.
+    """
+    if threading.current_thread() is not threading.main_thread():  # pragma: no cover - tasks run on main
+        return None
+
+    def handler(signum: int, frame: object) -> None:
+        raise _Terminated(f"stopped by signal {signum}")
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
 def run_cell_task(task: CellTask, run_fn: RunFn, sweep_dir: str) -> dict[str, Any]:
     """The body of one Ray task: run one cell into the shared sweep folder.
 
@@ -104,10 +128,13 @@ def run_cell_task(task: CellTask, run_fn: RunFn, sweep_dir: str) -> dict[str, An
         f"== {time.strftime('%Y-%m-%d %H:%M:%S')} worker {os.getpid()} on {node} (Ray task) starts {task.cell}",
         flush=True,
     )
+    ray_handler = _stop_on_sigterm()
     try:
         ok = run_task(task, run_fn)
-    except KeyboardInterrupt:
-        print(f"== worker {os.getpid()} stopped by the sweep; {task.cell} is resumable", flush=True)
+    except KeyboardInterrupt as stop:
+        print(f"== worker {os.getpid()} stopped ({stop}); {task.cell} is resumable", flush=True)
+        if isinstance(stop, _Terminated) and callable(ray_handler):
+            ray_handler(signal.SIGTERM, None)  # exit as Ray does on SIGTERM, so Ray retries the task elsewhere
         raise
     finally:
         sys.stdout.flush()
@@ -149,8 +176,8 @@ class RayExecutor(Executor):
         divided by ``cpus_per_run``, and its GPUs by ``gpus_per_run`` when that is above 0), at most the
         number of cells
     :param address: the cluster to join (``auto``, ``ray://host:10001``, ``host:6379``); None starts a
-        local Ray instance on this machine (or joins the cluster ``RAY_ADDRESS`` names, as ``ray.init``
-        does). An already initialised Ray (``ray.init`` called before) is used as it is.
+        new local Ray instance on this machine (or joins the cluster ``RAY_ADDRESS`` names, as ``ray.init``
+        does), stopped at the end. An already initialised Ray (``ray.init`` called before) is used as it is.
     :param cpus_per_run: CPUs each cell's task asks for; its torch/BLAS/OpenCV threads are bounded to it
     :param gpus_per_run: GPUs each cell's task asks for (fractions share a GPU); 0 hides every GPU
     :param max_retries: how many times Ray retries a cell whose worker process died; each retry resumes
@@ -281,15 +308,19 @@ class RayExecutor(Executor):
             return False
         options: dict[str, Any] = {"log_to_driver": False, "logging_level": "warning"}
         options.update(self.init_options)
+        # No address: a new local instance, even when a `ray start` cluster runs here (ray.init would join
+        # it); RAY_ADDRESS, when set, is honoured as ray.init honours it.
+        address = self._where() or "local"
         try:
-            ray.init(address=self.address, **options)
+            ray.init(address=address, **options)
         except (ConnectionError, RuntimeError, ValueError) as err:
             where = self._where()
             if where is None:
                 raise UserError(f"could not start a local Ray instance: {err}") from None
             raise UserError(
                 f"could not join the Ray cluster at {where!r} ({str(err).strip().splitlines()[0]}); start one with "
-                "`ray start --head` (and `ray start --address=HEAD:6379` on the workers), or leave out --address"
+                "`ray start --head` (and `ray start --address=HEAD:6379` on the workers), or leave out --address; "
+                "a cluster with token authentication also needs RAY_AUTH_MODE=token and its token on this machine"
             ) from None
         return True
 
