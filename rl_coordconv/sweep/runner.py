@@ -185,6 +185,7 @@ def _train_kwargs(spec: Spec, algo: str, device: str, command: str | None) -> di
     kwargs: dict[str, Any] = {
         "timesteps": spec.agent_steps,
         "protocol": spec.protocol,
+        "backend": spec.backend,
         "device": device,
         "n_envs": spec.n_envs,
         "eval_freq": spec.eval_freq,
@@ -265,7 +266,7 @@ def dry_run_text(
     for i, (_, run_dir) in enumerate(pairs, 1):
         if is_complete(run_dir):
             state = "complete (skipped)"
-        elif (run_dir / ERROR).is_file():
+        elif ErrorRecord.exists(run_dir):
             state = "failed before (will retry)"
         elif run_dir.exists():
             state = "incomplete (will resume)"

@@ -10,6 +10,7 @@ A spec looks like this (every key is described in ``experiments/README.md``)::
     agent_steps: 100_000      # per run, summed over the parallel environments
     protocol: standard        # or machado (rl_coordconv.atari.PROTOCOLS)
     score: eval               # optional: the headline score, eval or train_last_N (default: the protocol's)
+    backend: ale_vector       # optional: environment backend (ale_vector, the default, or sb3)
     n_envs: 8                 # optional: the preset's value when left out
     checkpoint_freq: 25_000   # optional, in agent steps
     evaluation:               # optional; training's defaults when left out
@@ -55,6 +56,7 @@ SPEC_KEYS: dict[str, bool] = {
     "agent_steps": True,
     "protocol": False,
     "score": False,
+    "backend": False,
     "n_envs": False,
     "checkpoint_freq": False,
     "evaluation": False,
@@ -105,6 +107,7 @@ class Spec:
         (mean of the last N training games); the protocol's default when the spec does not say
         (:data:`rl_coordconv.analysis.scores.DEFAULT_SCORE`). It changes no run, so :meth:`resolved`
         leaves it out.
+    :param backend: the environment backend of every run (``ale_vector`` or ``sb3``)
     :param n_envs: parallel environments per run, or None for the preset's value
     :param checkpoint_freq: agent steps between checkpoints, or None for the training default
     :param eval_freq: agent steps between evaluations (0: only the final one), or None for the training
@@ -124,6 +127,7 @@ class Spec:
     agent_steps: int
     protocol: str = "standard"
     score: str = "eval"
+    backend: str = "ale_vector"
     n_envs: int | None = None
     checkpoint_freq: int | None = None
     eval_freq: int | None = None
@@ -161,6 +165,7 @@ class Spec:
             "seeds": list(self.seeds),
             "agent_steps": self.agent_steps,
             "protocol": self.protocol,
+            "backend": self.backend,
             "n_envs": self.n_envs,
             "checkpoint_freq": self.checkpoint_freq,
             "evaluation": {"eval_freq": self.eval_freq, "eval_episodes": self.eval_episodes},
@@ -347,6 +352,7 @@ class _Validator:
         assert agent_steps is not None
 
         protocol = self.protocol(data.get("protocol", "standard"))
+        backend = self.backend(data.get("backend", "ale_vector"))
 
         n_envs = self.positive_int(("n_envs",), data.get("n_envs"), optional=True)
         checkpoint_freq = self.positive_int(("checkpoint_freq",), data.get("checkpoint_freq"), optional=True)
@@ -363,6 +369,7 @@ class _Validator:
             agent_steps=agent_steps,
             protocol=protocol,
             score=score,
+            backend=backend,
             n_envs=n_envs,
             checkpoint_freq=checkpoint_freq,
             eval_freq=eval_freq,
@@ -395,6 +402,16 @@ class _Validator:
             return get_protocol(value).name
         except UserError as err:
             raise self.error(("protocol",), str(err)) from None
+
+    def backend(self, value: Any) -> str:
+        from rl_coordconv.atari import get_backend
+
+        if not isinstance(value, str):
+            raise self.error(("backend",), f"must be a backend name such as 'ale_vector' or 'sb3', got {value!r}")
+        try:
+            return get_backend(value).name
+        except UserError as err:
+            raise self.error(("backend",), str(err)) from None
 
     def score(self, value: Any, protocol: str, eval_episodes: int | None) -> str:
         from rl_coordconv.analysis.scores import default_score, parse_score
