@@ -368,7 +368,7 @@ def sample_efficiency_estimates(
     return points, bands
 
 
-def default_taus(score_dict: Mapping[str, np.ndarray], num: int = 101) -> np.ndarray:
+def default_taus(score_dict: Mapping[str, np.ndarray], num: int = 51) -> np.ndarray:
     """Thresholds for performance profiles: from min(0, lowest score) to max(1, highest score).
 
     :param score_dict: algorithm -> scores, shape ``(num_runs, num_games)``
