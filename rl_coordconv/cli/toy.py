@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rl_coordconv.toy.train import CurvePoint, ToyResult
 
 __all__ = ["add_parser", "handler"]
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``toy`` subcommand.
 
     :param subparsers: the object returned by ``ArgumentParser.add_subparsers``
@@ -63,8 +67,8 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=handler)
 
 
-def _progress(quiet: bool, prefix: str = "") -> Any:
-    def report(point: Any) -> None:
+def _progress(quiet: bool, prefix: str = "") -> Callable[[CurvePoint], None]:
+    def report(point: CurvePoint) -> None:
         if not quiet:
             print(
                 f"{prefix}epoch {point.epoch}: {point.train_seconds:.1f} s, "
@@ -77,7 +81,7 @@ def _progress(quiet: bool, prefix: str = "") -> Any:
     return report
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: ToyResult) -> None:
     variant = f" ({result.variant})" if result.variant else ""
     print(f"{result.task} / {result.split} / {result.model}{variant}")
     print(f"  parameters:      {result.params:,}")
@@ -103,11 +107,11 @@ def handler(args: argparse.Namespace) -> int:
 
     quiet = args.quiet or args.json
 
-    def on_epoch(task: str, split: str, model: str, point: Any) -> None:
+    def on_epoch(task: str, split: str, model: str, point: CurvePoint) -> None:
         prefix = f"{task}/{split}/{model} " if args.task == "all" else ""
         _progress(quiet, prefix)(point)
 
-    def on_result(result: Any) -> None:
+    def on_result(result: ToyResult) -> None:
         if not quiet:
             print(
                 f"{result.task}/{result.split}/{result.model}: test acc {100 * result.test_accuracy:.1f}% "

@@ -11,11 +11,14 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rl_coordconv import tables
 from rl_coordconv.runfolder import atomic_write_text
 from rl_coordconv.toy.train import ToyResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "CSV_COLUMNS",
@@ -116,7 +119,7 @@ def results_json(results: Sequence[ToyResult], meta: dict[str, Any] | None = Non
     return {"meta": dict(meta or {}), "results": rows}
 
 
-def plot_curves(results: Sequence[ToyResult], task: str, ax: Any = None) -> Any:
+def plot_curves(results: Sequence[ToyResult], task: str, ax: Axes | None = None) -> Axes:
     """Test accuracy against training seconds for every result of one task.
 
     Colour = model (conv red, CoordConv blue), line style = split (uniform solid, quadrant dashed).
@@ -152,7 +155,7 @@ def plot_curves(results: Sequence[ToyResult], task: str, ax: Any = None) -> Any:
     return ax
 
 
-def plot_quadrant(results: Sequence[ToyResult], task: str, ax: Any = None) -> Any:
+def plot_quadrant(results: Sequence[ToyResult], task: str, ax: Axes | None = None) -> Axes:
     """Predicted positions of the held-out quadrant's test examples, for each model of one task.
 
     The held-out quadrant is shaded; a model that generalises puts its predictions inside it, on the
@@ -181,8 +184,14 @@ def plot_quadrant(results: Sequence[ToyResult], task: str, ax: Any = None) -> An
             ax.add_patch(Rectangle(lo, *(hi - lo), color="0.85", zorder=0, label="held-out quadrant"))
             shaded = True
         pred = r.test_predictions
-        ax.scatter(pred[:, 0], pred[:, 1], s=3, color=_COLORS.get(r.model, "k"), alpha=0.5,
-                   label=f"{r.model}: test acc {_pct(r.test_accuracy)}")
+        ax.scatter(
+            pred[:, 0],
+            pred[:, 1],
+            s=3,
+            color=_COLORS.get(r.model, "k"),
+            alpha=0.5,
+            label=f"{r.model}: test acc {_pct(r.test_accuracy)}",
+        )
     ax.set_xlim(-1, canvas)
     ax.set_ylim(canvas, -1)  # image convention: y grows downwards
     ax.set_aspect("equal")
