@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from rl_coordconv import runfolder
+from rl_coordconv.inspection.figures import ProbePoint
 from rl_coordconv.inspection.markdown import fmt, table
-from rl_coordconv.inspection.probe import AXES
 from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
 
 __all__ = ["COMPARISON_COLUMNS", "ensure_inspections", "read_summaries", "comparison_table", "add_inspect_section"]
@@ -145,29 +145,18 @@ def _extractor_order(names: Sequence[str]) -> list[str]:
     return ([_BASELINE] if _BASELINE in distinct else []) + [n for n in distinct if n != _BASELINE]
 
 
-def _probe_figure(block: pd.DataFrame, title: str) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(9.0, 3.4))
-    ax_tv, ax_v = fig.subplots(1, 2)
-    for index, extractor in enumerate(_extractor_order(block["extractor"].tolist())):
-        rows = block[block["extractor"] == extractor]
-        for axis, style in zip(AXES, ("-", "--")):
-            line = rows[rows["axis"] == axis].sort_values("shift")
-            color = f"C{index % 10}"
-            ax_tv.plot(line["shift"], line["tv_mean"], style, marker="o", color=color, label=f"{extractor}, {axis}")
-            ax_v.plot(line["shift"], line["value_change_mean"], style, marker="o", color=color)
-    for ax, label in ((ax_tv, "total-variation distance"), (ax_v, "|value change|")):
-        ax.set_xlabel("shift k (pixels)")
-        ax.set_ylabel(f"{label}, median over seeds")
-        ax.grid(alpha=0.3)
-    ax_tv.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9)
-    return fig
+def _curves(block: pd.DataFrame) -> dict[str, list[ProbePoint]]:
+    return {
+        extractor: [
+            (str(r.axis), int(r.shift), float(r.tv_mean), float(r.value_change_mean))
+            for r in block[block["extractor"] == extractor].itertuples()
+        ]
+        for extractor in _extractor_order(block["extractor"].tolist())
+    }
 
 
 def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[str, Any]]]) -> str:
-    from rl_coordconv.inspection.figures import save_figure
+    from rl_coordconv.inspection.figures import probe_figure, save_figure
 
     largest = int(table_df["shift"].max()) if len(table_df) else 0
     parts = [
@@ -181,7 +170,8 @@ def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[
     ]
     for (algo, game), block in table_df.groupby(["algo", "game"], sort=True):
         figure = f"inspect_probe_{algo}_{game}.png"
-        save_figure(_probe_figure(block, f"translation probe, {algo.upper()} on {game}"), out / figure)
+        title = f"translation probe, {algo.upper()} on {game}"
+        save_figure(probe_figure(_curves(block), title, "mean over frames, median over seeds"), out / figure)
         rows = []
         for extractor in _extractor_order(block["extractor"].tolist()):
             own = block[block["extractor"] == extractor]

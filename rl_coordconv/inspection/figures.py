@@ -18,7 +18,15 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 from rl_coordconv.inspection.coord_terms import CoordTerm
 from rl_coordconv.inspection.probe import AXES, ProbeRow
 
-__all__ = ["save_figure", "coord_maps_figure", "ratio_histogram", "probe_figure", "saliency_figure"]
+__all__ = [
+    "ProbePoint",
+    "save_figure",
+    "coord_maps_figure",
+    "ratio_histogram",
+    "probe_points",
+    "probe_figure",
+    "saliency_figure",
+]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 110) -> Path:
@@ -94,32 +102,44 @@ def ratio_histogram(terms: Sequence[CoordTerm], title: str) -> Figure:
     return fig
 
 
-def probe_figure(curves: Mapping[str, Sequence[ProbeRow]], title: str) -> Figure:
+#: One point of a probe curve: (axis, shift k, total-variation distance, absolute value change).
+ProbePoint = tuple[str, int, float, float]
+
+
+def probe_points(rows: Sequence[ProbeRow]) -> list[ProbePoint]:
+    """A policy's probe rows as points for :func:`probe_figure` (means over frames).
+
+    :param rows: the probe's rows
+    :return: the points
+    """
+    return [(r.axis, r.shift, r.tv_mean, r.value_change_mean) for r in rows]
+
+
+def probe_figure(curves: Mapping[str, Sequence[ProbePoint]], title: str, statistic: str = "mean over frames") -> Figure:
     """The translation probe against k: total-variation distance (left) and value change (right).
 
     Solid lines are horizontal shifts, dashed lines vertical ones; one colour per policy.
 
-    :param curves: label (e.g. ``"coordconv (this run)"``) -> that policy's probe rows
+    :param curves: label (e.g. ``"coordconv (this run)"``) -> that policy's points (:func:`probe_points`)
     :param title: the figure's title
+    :param statistic: what the values are, added to the title ("mean over frames")
     :return: the figure
     """
     fig = Figure(figsize=(9.0, 3.4))
     ax_tv, ax_v = fig.subplots(1, 2)
-    colors = [f"C{i}" for i in range(10)]
-    for index, (label, rows) in enumerate(curves.items()):
+    for index, (label, points) in enumerate(curves.items()):
+        color = f"C{index % 10}"
         for axis, style in zip(AXES, ("-", "--")):
-            own = sorted((r for r in rows if r.axis == axis), key=lambda r: r.shift)
-            ks = [r.shift for r in own]
-            ax_tv.plot(
-                ks, [r.tv_mean for r in own], style, marker="o", color=colors[index % 10], label=f"{label}, {axis}"
-            )
-            ax_v.plot(ks, [r.value_change_mean for r in own], style, marker="o", color=colors[index % 10])
-    for ax, label in ((ax_tv, "mean total-variation distance"), (ax_v, "mean |value change|")):
+            own = sorted((p for p in points if p[0] == axis), key=lambda p: p[1])
+            ks = [p[1] for p in own]
+            ax_tv.plot(ks, [p[2] for p in own], style, marker="o", color=color, label=f"{label}, {axis}")
+            ax_v.plot(ks, [p[3] for p in own], style, marker="o", color=color)
+    for ax, label in ((ax_tv, "total-variation distance"), (ax_v, "|value change|")):
         ax.set_xlabel("shift k (pixels)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     ax_tv.legend(fontsize=7)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(f"{title}; {statistic}", fontsize=9)
     return fig
 
 

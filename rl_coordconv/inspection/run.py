@@ -332,10 +332,12 @@ def write_inspection(inspection: Inspection, *, gif: bool = True, device: str = 
                 tmp / "coord_ratio.png",
             )
         probe_rows = _probe_rows("this run", run.extractor, inspection.probe)
-        curves = {f"{run.extractor} (this run)": inspection.probe}
+        curves = {f"{run.extractor} (this run)": figures.probe_points(inspection.probe)}
         if inspection.baseline is not None and inspection.baseline_probe is not None:
             probe_rows += _probe_rows("matching nature run", inspection.baseline.extractor, inspection.baseline_probe)
-            curves[f"{inspection.baseline.extractor} (same seed, same frames)"] = inspection.baseline_probe
+            curves[f"{inspection.baseline.extractor} (same seed, same frames)"] = figures.probe_points(
+                inspection.baseline_probe
+            )
         _write_text(tmp / "probe.csv", _csv(probe_rows, PROBE_COLUMNS))
         figures.save_figure(figures.probe_figure(curves, f"translation probe ({label})"), tmp / "probe.png")
         observations = inspection.frames.observations[inspection.saliency_indices]
