@@ -304,7 +304,8 @@ def _aggregate_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[st
         return head + "\nNot computed: no game with a reference score has a scored run of every extractor.\n"
     rows = []
     for ext, matrix in res.normalised.items():
-        cells = [interval_text(res.points[ext][m], *res.intervals[ext][:, m], 3) for m in range(len(res.points[ext]))]
+        low, high = res.intervals[ext]
+        cells = [interval_text(res.points[ext][m], low[m], high[m], 3) for m in range(len(res.points[ext]))]
         rows.append([ext, f"{matrix.shape[0]} x {matrix.shape[1]}", *cells])
     table = md_table(["extractor", "runs per game x games", "IQM", "Median", "Mean", "Optimality Gap"], rows)
     md.setdefault("aggregates.md", []).append((res.algo, table))
