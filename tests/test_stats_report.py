@@ -115,6 +115,8 @@ def test_score_names_and_where_the_choice_comes_from() -> None:
     assert resolve_score(None, None, ["machado", None]).name == "train_last_100"
     with pytest.raises(UserError, match="--score"):
         resolve_score(None, None, ["standard", "machado"])
+    with pytest.raises(UserError, match="^spec.yaml: score must be"):
+        resolve_score(None, "best", ["standard"])
 
 
 def test_spec_states_its_score_with_a_default_per_protocol() -> None:

@@ -93,8 +93,9 @@ def parse_score(text: object, source: str = "") -> Score:
     match = _TRAIN.fullmatch(name or "")
     if match and int(match.group(1)) >= 1:
         return Score("train", int(match.group(1)), source)
+    where = f"{source}: " if source else ""
     raise UserError(
-        f"score must be 'eval' (last evaluation mean) or 'train_last_N' such as 'train_last_100' (mean of "
+        f"{where}score must be 'eval' (last evaluation mean) or 'train_last_N' such as 'train_last_100' (mean of "
         f"the last N training games); got {text!r}"
     )
 
