@@ -34,8 +34,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_for
+from multiprocessing.context import SpawnContext
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from rl_coordconv.errors import UserError, unknown_name
 from rl_coordconv.sweep.worker import (
@@ -255,7 +256,8 @@ class LocalExecutor(Executor):
             raise ValueError(f"start_method must be 'spawn' or 'forkserver', got {start_method!r}")
         self.poll_seconds = poll_seconds
         self.grace_seconds = grace_seconds
-        self.context = mp.get_context(start_method)
+        # forkserver's context has the same Process API as spawn's (the stubs type get_context loosely)
+        self.context = cast(SpawnContext, mp.get_context(start_method))
 
     def _workers(self) -> int:
         if self.workers is None:  # pragma: no cover - get_executor always gives the local executor a number
@@ -310,9 +312,9 @@ class LocalExecutor(Executor):
                     running[proc.sentinel] = (proc, task, time.monotonic())
                     monitor.started(task)
                 for sentinel in wait_for(list(running), timeout=self.poll_seconds):
-                    proc, task, start = running.pop(sentinel)  # type: ignore[arg-type]
-                    proc.join()
-                    outcome = outcome_of(task, proc.exitcode == 0, time.monotonic() - start, exitcode=proc.exitcode)
+                    ended, task, start = running.pop(cast(int, sentinel))  # process sentinels are ints
+                    ended.join()
+                    outcome = outcome_of(task, ended.exitcode == 0, time.monotonic() - start, exitcode=ended.exitcode)
                     outcomes.append(outcome)
                     monitor.finished(outcome)
                 monitor.tick()

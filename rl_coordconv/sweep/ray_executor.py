@@ -72,7 +72,9 @@ from rl_coordconv.sweep.worker import (
 __all__ = ["RayExecutor", "RAY_INSTALL_HINT", "require_ray", "run_cell_task"]
 
 #: The one line a user without Ray gets.
-RAY_INSTALL_HINT = "--executor ray needs Ray, which is not installed here; install it with: pip install 'rl-coordconv[ray]'"
+RAY_INSTALL_HINT = (
+    "--executor ray needs Ray, which is not installed here; install it with: pip install 'rl-coordconv[ray]'"
+)
 
 #: The file that proves a task sees the sweep folder (written by the driver before any task starts).
 _SPEC_FILE = "spec.yaml"
