@@ -140,3 +140,10 @@ def test_only_runfolder_names_the_run_folder_files() -> None:
         code = path.read_text(encoding="utf-8")
         offenders += [f"{name}: {literal}" for literal in RUN_FILE_NAMES if literal in code]
     assert offenders == []
+
+
+def test_the_package_cites_nothing_outside_the_repository() -> None:
+    """Docstrings cite papers and public sources; notes kept outside the repository go stale unseen."""
+    outside = ("DESIGN.md", "REFERENCE.md", "../shared")
+    found = [f"{name}: {word}" for name, path in MODULES.items() for word in outside if word in path.read_text()]
+    assert found == []
