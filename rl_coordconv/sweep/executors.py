@@ -38,7 +38,7 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, cast
 
-from rl_coordconv.errors import UserError, unknown_name
+from rl_coordconv.errors import UserError, check_name
 from rl_coordconv.sweep.worker import (
     CellOutcome,
     CellTask,
@@ -354,7 +354,7 @@ class LocalExecutor(Executor):
 
 
 #: name -> executor class, for ``--executor``. ``ray`` is registered by
-#: :mod:`rl_coordconv.sweep.ray_executor` (imported by :func:`get_executor` and by the package).
+#: :mod:`rl_coordconv.sweep.ray_executor` (imported by the package :mod:`rl_coordconv.sweep`, so before this module is used).
 EXECUTORS: dict[str, type[Executor]] = {LocalExecutor.name: LocalExecutor}
 
 
@@ -383,11 +383,8 @@ def get_executor(name: str, workers: int | None, cells: int | None = None, **opt
     :raises UserError: for an unknown name (with the closest names), for options the executor does not
         take, and for ``ray`` when Ray is not installed (with the command that installs it)
     """
-    import rl_coordconv.sweep.ray_executor  # noqa: F401 - registers "ray" (imports no Ray itself)
-
-    key = name.strip().lower()
-    if key not in EXECUTORS:
-        raise unknown_name("executor", name, EXECUTORS)
+    # "ray" is registered by rl_coordconv.sweep.ray_executor, which the package imports before this module.
+    key = check_name("executor", name, EXECUTORS)
     options = {k: v for k, v in options.items() if v is not None}
     if key == LocalExecutor.name:
         if options:
