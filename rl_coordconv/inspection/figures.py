@@ -57,7 +57,7 @@ def coord_maps_figure(term: CoordTerm, title: str) -> Figure:
     filters = term.maps.shape[0]
     cols = 8
     rows = math.ceil(filters / cols)
-    fig = Figure(figsize=(cols * 1.1 + 0.8, rows * 1.1 + 0.6))
+    fig = Figure(figsize=(cols * 1.1 + 0.8, rows * 1.1 + 0.6), layout="constrained")
     axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
     limit = float(np.abs(term.maps).max()) or 1.0
     image = None
@@ -71,7 +71,7 @@ def coord_maps_figure(term: CoordTerm, title: str) -> Figure:
         ax.set_title(f"{index}", fontsize=7, pad=2)
     fig.suptitle(title, fontsize=9)
     if image is not None:
-        bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03)
         bar.set_label("conv(coords, W_c) + b", fontsize=8)
     return fig
 
@@ -153,7 +153,7 @@ def saliency_figure(frames: np.ndarray, saliency: np.ndarray, labels: Sequence[s
     :return: the figure
     """
     n = len(frames)
-    fig = Figure(figsize=(4.4, 2.3 * n + 0.4))
+    fig = Figure(figsize=(4.4, 2.3 * n + 0.4), layout="constrained")
     axes = np.atleast_2d(fig.subplots(n, 2, squeeze=False))
     for i in range(n):
         left, right = axes[i]
