@@ -401,7 +401,7 @@ def _efficiency(algo: str, res: AlgoResult, s: Settings) -> None:
     if not keep.all():
         res.notes.append(
             f"{algo}: sample-efficiency curve: {int((~keep).sum())} of {keep.size} points left out, where some run "
-            "had no finished game yet"
+            "has no score (no game finished by then, or the run did not get that far)"
         )
     x = x[keep]
     normalised = {

@@ -167,7 +167,7 @@ def describe_runs(
         warnings.append("the runs do not share one protocol (see report.md)")
 
     blocks.append("### Software versions")
-    versions = [r.config.get("versions") for r in basis if isinstance(r.config.get("versions"), dict)]
+    versions: list[dict[str, Any]] = [v for r in basis if isinstance(v := r.config.get("versions"), dict)]
     if versions:
         rows = []
         for key in sorted({k for v in versions for k in v}):

@@ -377,8 +377,8 @@ def _efficiency_section(res: AlgoResult, s: Settings, fig: str | None) -> str:
     source = (
         "each evaluation's mean score"
         if res.efficiency_source == "evaluations"
-        else f"training games binned by agent steps ({s.bins} bins over the budget; the runs have no common "
-        "evaluation grid)"
+        else f"training games binned by agent steps ({s.bins} bins over the budget; the runs do not all have "
+        "evaluations at the same two or more points)"
     )
     text = (
         f"{head}\nIQM of human-normalised scores against agent steps, from {source}, over the runs and games of "
