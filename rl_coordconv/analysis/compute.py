@@ -314,7 +314,9 @@ def _aggregates(algo: str, res: AlgoResult, s: Settings) -> None:
     variants = [e for e in res.normalised if e != BASELINE]
     if BASELINE not in res.normalised or not variants:
         reason = (
-            f"no scored '{BASELINE}' runs to compare with" if BASELINE not in res.normalised else "no other extractor"
+            f"no scored '{BASELINE}' runs to compare with"
+            if BASELINE not in res.normalised
+            else "no other extractor with scored runs on these games"
         )
         res.notes.append(f"{algo}: effect size and probability of improvement not computed: {reason}")
         return

@@ -294,7 +294,7 @@ def _why_no_comparison(res: AlgoResult) -> str:
         return "no game has a reference score and a scored run of every extractor."
     if BASELINE not in res.normalised:
         return f"no scored '{BASELINE}' runs to compare with."
-    return "no other extractor."
+    return "no other extractor with scored runs on these games."
 
 
 def _aggregate_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str, str]]], fig: str | None) -> str:
