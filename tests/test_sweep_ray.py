@@ -397,6 +397,8 @@ def test_dry_run_shows_the_resources_each_cell_asks_for(ray_instance: str, tmp_p
     assert "on the Ray instance this process uses (2 CPUs, 0 GPUs)" in ray_text  # the session's instance
     assert "4 of 4 cells to run, 4,000 agent steps, 1 worker x 2 threads on 2 cores." in ray_text
     assert "executor local: each cell: one spawned process on this machine" in local_text
+    assert main([*args, "--executor", "ray", "--workers", "1"]) == 0  # --workers caps the cells at once
+    assert "1 worker x 1 thread on 1 core." in capsys.readouterr().out
     # the cell listing is the same on both executors
     listing = lambda text: [line for line in text.splitlines() if "Breakout-a2c" in line]  # noqa: E731
     assert listing(ray_text) == listing(local_text) and len(listing(ray_text)) == 4

@@ -134,7 +134,8 @@ def run_cell_task(task: CellTask, run_fn: RunFn, sweep_dir: str) -> dict[str, An
     try:
         ok = run_task(task, run_fn)
     except KeyboardInterrupt as stop:
-        print(f"== worker {os.getpid()} stopped ({stop}); {task.cell} is resumable", flush=True)
+        why = str(stop) or "cancelled by the sweep"
+        print(f"== worker {os.getpid()} stopped ({why}); {task.cell} is resumable", flush=True)
         if isinstance(stop, _Terminated) and callable(ray_handler):
             ray_handler(signal.SIGTERM, None)  # exit as Ray does on SIGTERM, so Ray retries the task elsewhere
         raise
