@@ -1,6 +1,6 @@
 """What happens inside a worker: run one cell, record a failure in its run folder, bound the threads.
 
-Every executor (the local process pool now, Ray later) runs a cell through :func:`run_task` and reads
+Every executor (the local process pool, Ray tasks) runs a cell through :func:`run_task` and reads
 the result back with :func:`outcome_of`, so the run folders and the resume semantics are the same
 whatever runs them:
 
