@@ -44,7 +44,7 @@ KINDS = ("rollout", "update", "checkpoint", "eval", "status")
 #: "after"}``: at the ``nth`` moment of ``kind`` at ``steps`` agent steps (in the run named ``run``, if
 #: given), SIGKILL this process (``target: self``) or its parent (``parent``: a sweep worker killing its
 #: sweep), once the file ``after`` exists if given; a ``self`` kill first creates ``<log>.killed``.
-HOOK = r'''
+HOOK = r"""
 import json, os, signal, time
 _LOG = os.environ.get("RLCC_FAULT_LOG")
 _FAULTS = json.loads(os.environ.get("RLCC_FAULTS", "[]"))
@@ -132,7 +132,7 @@ def _install():
 
 if _LOG or _FAULTS:
     _install()
-'''
+"""
 
 CLI = "import sys; from rl_coordconv.cli import main; sys.exit(main())"
 TIMESTEPS = 384  # 12 rollouts of 2 envs x 16 agent steps; two Breakout games per env
