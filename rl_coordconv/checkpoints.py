@@ -5,8 +5,9 @@ A checkpoint is a folder ``checkpoints/step_<agent steps>/`` holding
 - ``model.zip``: the SB3 model (weights, optimizer state, agent-step counter, schedules' progress, the
   last observation), written by ``model.save``;
 - ``state.pkl``: everything else that decides what happens next: the random number generators
-  (python, numpy, torch), the environments' snapshot from the env backend (emulator states including
-  ALE's RNG, wrapper counters, frame stacks), and the run's own counters.
+  (python, numpy, torch), the environments' snapshot from the env backend (for ``sb3``: each emulator's
+  seed and recorded frame actions, replayed on resume and checked against a checksum, and the wrappers'
+  counters, buffers and frame stacks), and the run's own counters.
 
 It is written into a temporary folder (each file fsynced, with ``checksums.json``: the SHA-256 of both
 files), renamed (the folder fsynced), then ``checkpoints/latest.json`` is replaced atomically, so a run

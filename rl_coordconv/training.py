@@ -16,12 +16,15 @@ lengths; on a GPU cuDNN may not be bit-exact.
 
 Resume. A checkpoint (:mod:`rl_coordconv.checkpoints`) is taken at the first rollout boundary at or after
 every ``checkpoint_freq`` agent steps. With the ``sb3`` backend it holds the model with its optimizer,
-the RNG states, the environments' full snapshot (emulator state with ALE's RNG, wrapper counters, frame
-stacks) and the run's counters, so a resumed run continues *exactly* as the uninterrupted run would have:
-same games, same rows, same final model. What is not reproduced: ``wall_seconds`` (real time), the
-TensorBoard events logged between the checkpoint and the interruption (logged twice), and, with a backend
-that cannot snapshot its environments, the games in progress at the checkpoint (the environments restart
-with seeds derived from the checkpoint's agent steps, so even then a resume is repeatable).
+the RNG states, the environments' snapshot (each emulator's seed and recorded frame actions, which the
+resumed session replays and checks against a checksum, and a copy of every wrapper's counters, buffers
+and frame stacks: :mod:`rl_coordconv.atari.sb3_backend`) and the run's counters, so a resumed run
+continues *exactly* as the uninterrupted run would have, on every game and under both protocols: same
+games, same rows, same final model (``tests/test_faults.py`` kills runs at random moments to check it).
+What is not reproduced: ``wall_seconds`` (real time), the TensorBoard events logged between the
+checkpoint and the interruption (logged twice), and, with a backend that cannot snapshot its environments
+(``ale_vector``), the games in progress at the checkpoint (the environments restart with seeds derived
+from the checkpoint's agent steps, so even then a resume is repeatable, not exact).
 
 Phases. :func:`train` runs five named steps, each a function of its own: :func:`resolve_config` checks
 every argument and builds the :class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before
@@ -488,9 +491,9 @@ def build_session(plan: RunPlan, checkpoint: Checkpoint | None = None, quiet: bo
     """Build the training environments and the model: fresh, or restored from ``checkpoint``.
 
     A restored session continues exactly when the backend can snapshot its environments (``sb3``):
-    same model, optimizer, RNG states, emulator states and counters. Otherwise the games in progress
-    restart with seeds derived from the checkpoint's agent steps (repeatable). Rows logged after the
-    checkpoint are dropped from the CSV logs.
+    same model, optimizer, RNG states and counters, and emulators rebuilt by replaying their recorded
+    games. Otherwise the games in progress restart with seeds derived from the checkpoint's agent steps
+    (repeatable). Rows logged after the checkpoint are dropped from the CSV logs.
 
     :param plan: the run (its ``config`` is the one to train under)
     :param checkpoint: the checkpoint to resume from, or None for a new run
