@@ -276,6 +276,34 @@ def test_a_worker_that_keeps_dying_fails_its_cell_once_retries_are_used_up(ray_i
         assert len(starts) == 2  # the first try and its one retry
 
 
+def terminated_once_run(task: CellTask) -> None:
+    """The first try is sent SIGTERM (as when its node shuts down); the retry completes the cell."""
+    from rl_coordconv.runfolder import write_json
+
+    run_dir = Path(task.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    marker = run_dir / "terminated"
+    if not marker.exists():
+        marker.write_text(str(os.getpid()), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(300):
+            time.sleep(0.1)
+    write_json(run_dir / STATUS, {"complete": True})
+
+
+@pytest.mark.slow
+@needs_ray
+def test_a_worker_sent_sigterm_stops_cleanly_and_is_retried(ray_instance: str, tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path / "fake.yaml", FAKE_SPEC.replace("seeds: 2", "seeds: [0]")))
+    out = tmp_path / "sweep"
+    result = run_sweep(spec, out, executor=RayExecutor(max_retries=1), run_fn=terminated_once_run, progress="quiet")
+    assert result.ok and not result.failed
+    for cell in spec.cells():
+        log = (out / "logs" / f"{cell.run_name}.log").read_text()
+        assert log.count("(Ray task) starts") == 2 and "stopped (stopped by signal 15)" in log
+        assert "Traceback" not in log and not (out / "runs" / cell.run_name / ERROR).exists()
+
+
 RAY_SWEEP_SCRIPT = """\
 import sys
 import test_sweep_ray

@@ -27,8 +27,9 @@ What a cell's task does, and why:
   training stops without writing ``error.txt``), waits ``grace_seconds``, force-cancels what is left,
   and re-raises: every cell stays resumable. A driver killed outright takes its tasks with it (Ray
   sends SIGTERM to the workers of a job whose driver died); a task turns that SIGTERM into a stop, as
-  on Ctrl-C, so its folder is left resumable rather than failed, then exits as Ray expects (a worker
-  stopped by its node shutting down is retried elsewhere).
+  on Ctrl-C, so its folder is left resumable rather than failed, then exits the way Ray's own SIGTERM
+  handler does (a system failure: a worker sent SIGTERM while its driver lives is retried, from its
+  checkpoint).
 - **Progress.** The display reads each running cell's ``progress.json`` from ``DIR`` as for the
   local executor; a cell counts as running once its task has written the first line of its log
   (``DIR/logs/<run name>.log``), not while it waits in Ray's queue for resources.
@@ -137,9 +138,12 @@ def run_cell_task(task: CellTask, run_fn: RunFn, sweep_dir: str) -> dict[str, An
         why = str(stop) or "cancelled by the sweep"
         print(f"== worker {os.getpid()} stopped ({why}); {task.cell} is resumable", flush=True)
         if isinstance(stop, _Terminated) and callable(ray_handler):
-            ray_handler(signal.SIGTERM, None)  # exit as Ray does on SIGTERM, so Ray retries the task elsewhere
+            signal.signal(signal.SIGTERM, ray_handler)
+            ray_handler(signal.SIGTERM, None)  # exit as Ray does on SIGTERM: a system failure, which Ray retries
         raise
     finally:
+        if ray_handler is not None:  # the cell is over: SIGTERM is Ray's business again
+            signal.signal(signal.SIGTERM, ray_handler)
         sys.stdout.flush()
         sys.stderr.flush()
     print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} worker {os.getpid()} ends {task.cell}: {'ok' if ok else 'failed'}")
