@@ -37,7 +37,9 @@ is rebuilt from scratch, which relies only on ALE being deterministic given its 
 What is exact: every observation, reward, done flag, info and whole-game score after a restore, on every
 game, under both protocols, given the same ale-py build (the checksum catches any other). A checkpoint
 written before replay snapshots existed (it holds ALE ``cloneState`` snapshots) is still restored, the
-old way, with a warning: as exact as ale-py's own snapshots, which is not exact on every game.
+old way, with a warning: its games in progress go on as exactly as ale-py's own snapshots allow (not on
+every game), and the games after them open new, recorded segments, which the code that wrote the
+checkpoint did not do: such a resume is repeatable, not a continuation of the old code's run.
 """
 
 from __future__ import annotations
@@ -276,8 +278,8 @@ def _set_legacy_env_state(env: gym.Env, layers_state: list[dict[str, Any]]) -> N
 def _warn_not_exact() -> None:
     warnings.warn(
         "this checkpoint predates replayable environment snapshots: its games in progress are restored from ALE "
-        "snapshots, which are not exact on every game (sticky actions, Qbert/Amidar frames); games started after "
-        "it are exact",
+        "snapshots, which are not exact on every game (sticky actions, Qbert/Amidar frames), and the games after "
+        "them are seeded anew; from there on the run is recorded and resumes exactly",
         RuntimeWarning,
         stacklevel=4,
     )
