@@ -88,25 +88,28 @@ def ray_instance() -> Iterator[str]:
     """One local Ray instance for the whole session; yields its address (for drivers in subprocesses)."""
     if ray is None:
         pytest.skip(RAY_MISSING)
-    # Ray's workers inherit the driver's environment: let them import the fake run functions of tests/.
+    # Ray's workers inherit the environment the instance starts with: let them import the fake run
+    # functions of tests/ (set only while the instance starts, so no other test sees it).
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS), str(ROOT), saved) if p)
-    ray.init(
-        address="local",  # a new instance, even where a `ray start` cluster runs
-        num_cpus=2,
-        object_store_memory=80 * 1024**2,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level="warning",
-    )
     try:
-        yield ray.get_runtime_context().gcs_address
+        ray.init(
+            address="local",  # a new instance, even where a `ray start` cluster runs
+            num_cpus=2,
+            object_store_memory=80 * 1024**2,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="warning",
+        )
     finally:
-        ray.shutdown()
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
+    try:
+        yield ray.get_runtime_context().gcs_address
+    finally:
+        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
