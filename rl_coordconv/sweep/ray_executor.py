@@ -351,11 +351,12 @@ class RayExecutor(Executor):
     def _run(self, ray: Any, tasks: Sequence[CellTask], run_fn: RunFn, monitor: Monitor) -> list[CellOutcome]:
         totals = dict(ray.cluster_resources())
         slots = self._slots(totals)
-        if slots < 1:
+        if slots < 1 and self.workers is None:
             asks = ", ".join(f"{key} {value:g}" for key, value in self.resources().items())
             raise UserError(
                 f"each cell asks Ray for {asks}, but the cluster has {self._describe(totals)}; "
-                "lower --cpus-per-run/--gpus-per-run or add nodes"
+                "lower --cpus-per-run/--gpus-per-run or add nodes (on an autoscaling cluster, give --workers N "
+                "to submit the cells anyway)"
             )
         workers = self.workers or max(1, min(len(tasks), slots))
         remote = ray.remote(max_calls=1)(run_cell_task)
