@@ -323,6 +323,7 @@ def test_a_sweep_whose_worker_and_sweep_process_are_killed_ends_as_the_uninterru
     output = proc.communicate(timeout=600)[0].decode()
     assert proc.returncode == -signal.SIGKILL, output
     _wait_for_group(proc.pid)
+    assert Path(f"{marker}.killed").exists(), "worker 0 was not killed"
     assert not any(is_complete(out / "runs" / name) for name in names)
 
     again = _run([*sweep, "--out", str(out)], _env(hooks))
