@@ -30,6 +30,7 @@ extractors: [nature, coordconv]
 seeds: 2
 agent_steps: 600
 n_envs: 2
+backend: sb3                # exact resume: a killed sweep must end with exactly the uninterrupted rows
 checkpoint_freq: 200
 evaluation: {eval_freq: 0, eval_episodes: 0}
 """
