@@ -31,8 +31,8 @@ test: $(STAMP)
 
 # Style and types: ruff (lint rules and formatting, configured in pyproject.toml) and mypy on the package.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rl_coordconv tests experiments
-	$(VENV)/bin/ruff format --check rl_coordconv tests experiments
+	$(VENV)/bin/ruff check rl_coordconv tests
+	$(VENV)/bin/ruff format --check rl_coordconv tests
 
 type: $(STAMP)
 	$(VENV)/bin/mypy rl_coordconv/
