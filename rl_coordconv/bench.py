@@ -69,9 +69,7 @@ class BenchSettings:
         :param sections: which sections to run
         :return: the settings
         """
-        return cls(
-            env_agent_steps=2_000, rounds=3, train_rollouts=1, sweep_agent_steps=4_096, sections=tuple(sections)
-        )
+        return cls(env_agent_steps=2_000, rounds=3, train_rollouts=1, sweep_agent_steps=4_096, sections=tuple(sections))
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -135,7 +133,10 @@ def bench_env(settings: BenchSettings) -> dict[str, Any]:
     ours = make_vec_env(game, n, 0, "standard", backend="ale_vector", threads=threads)
     sb3 = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n, seed=0), n_stack=4)
     raw = AtariVectorEnv(rom_id(game), n, num_threads=threads, reward_clipping=False, life_loss_info=True)
-    actions = int(ours.action_space.n)
+    space = ours.action_space
+    if not isinstance(space, gym.spaces.Discrete):
+        raise UserError(f"{game} has no discrete action space")
+    actions = int(space.n)
     try:
         ours.reset()
         sb3.reset()
@@ -149,7 +150,9 @@ def bench_env(settings: BenchSettings) -> dict[str, Any]:
 
         contenders = {
             "ale_vector backend": lambda: _env_rate(ours, ours.step, n, settings.env_agent_steps, actions),
-            "SB3 make_atari_env + VecFrameStack": lambda: _env_rate(sb3, step_sb3, n, settings.env_agent_steps, actions),
+            "SB3 make_atari_env + VecFrameStack": lambda: _env_rate(
+                sb3, step_sb3, n, settings.env_agent_steps, actions
+            ),
             "raw AtariVectorEnv": lambda: _env_rate(raw, step_raw, n, settings.env_agent_steps, actions),
         }
         _interleave(contenders, 1)  # warm-up
@@ -267,6 +270,19 @@ def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
     return cls("CnnPolicy", env, seed=0, device="cpu", policy_kwargs=policy_kwargs, **hyper)
 
 
+def _learn_rate(model: Any, threads: int, agent_steps: int) -> Callable[[], float]:
+    """A contender: ``model`` learns ``agent_steps`` more agent steps with ``threads`` torch threads."""
+    import torch
+
+    def run() -> float:
+        torch.set_num_threads(threads)
+        start = time.perf_counter()
+        model.learn(agent_steps, reset_num_timesteps=False)
+        return agent_steps / (time.perf_counter() - start)
+
+    return run
+
+
 def bench_train(settings: BenchSettings) -> dict[str, Any]:
     """End-to-end training agent steps/s, zoo presets: this package's defaults vs a plain SB3 script.
 
@@ -295,18 +311,8 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
         models = {"rl-coordconv": _zoo_model(algo, our_env, True), "plain SB3": _zoo_model(algo, sb3_env, False)}
         threads = {"rl-coordconv": ours_threads, "plain SB3": torch_default}
 
-        def measure(name: str) -> Callable[[], float]:
-            def run() -> float:
-                torch.set_num_threads(threads[name])
-                model = models[name]
-                start = time.perf_counter()
-                model.learn(chunk, reset_num_timesteps=False)
-                return chunk / (time.perf_counter() - start)
-
-            return run
-
         try:
-            contenders = {name: measure(name) for name in models}
+            contenders = {name: _learn_rate(models[name], threads[name], chunk) for name in models}
             _interleave(contenders, 1)  # warm-up
             samples = _interleave(contenders, settings.rounds)
         finally:
@@ -329,6 +335,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
 def _sweep_once(workers: int, agent_steps: int, game: str, root: Path, index: int) -> dict[str, float]:
     from rl_coordconv import runfolder
     from rl_coordconv.sweep import parse_spec, run_sweep
+    from rl_coordconv.sweep.runner import RUNS
 
     text = (
         f"name: bench\ngames: [{game}]\nalgos: [ppo]\nextractors: [nature, coordconv]\nseeds: 1\n"
@@ -343,13 +350,15 @@ def _sweep_once(workers: int, agent_steps: int, game: str, root: Path, index: in
     if not result.ok:
         raise RuntimeError(f"the benchmark sweep in {out} failed; see the run folders' error.txt")
     steps = 0
-    train_seconds = 0.0
-    for run in sorted(p for p in out.iterdir() if (p / runfolder.STATUS).is_file()):
+    seconds: list[float] = []
+    for run in sorted((out / RUNS).iterdir()):
         status = runfolder.RunStatus.read(run)
+        if status is None or status.agent_steps is None or status.wall_seconds is None:
+            raise RuntimeError(f"the benchmark sweep in {out} left {run.name} incomplete")
         steps += int(status.agent_steps)
-        train_seconds = max(train_seconds, float(status.wall_seconds)) if workers > 1 else train_seconds + float(
-            status.wall_seconds
-        )
+        seconds.append(float(status.wall_seconds))
+    # Side by side the cells' training overlaps (the slower one bounds it); one after another it adds up.
+    train_seconds = max(seconds) if workers > 1 else sum(seconds)
     return {"wall": steps / wall, "training": steps / train_seconds if train_seconds else 0.0}
 
 
@@ -364,7 +373,10 @@ def bench_sweep(settings: BenchSettings) -> dict[str, Any]:
 
     game = canonical_game(settings.game)
     cores = available_cpus()
-    results: dict[str, dict[str, list[float]]] = {"2 workers": {"wall": [], "training": []}, "1 worker": {"wall": [], "training": []}}
+    results: dict[str, dict[str, list[float]]] = {
+        "2 workers": {"wall": [], "training": []},
+        "1 worker": {"wall": [], "training": []},
+    }
     rounds = max(1, settings.rounds // 2)
     with tempfile.TemporaryDirectory(prefix="rl-coordconv-bench-") as tmp:
         for index in range(rounds):
@@ -416,8 +428,13 @@ def _machine() -> dict[str, Any]:
                     break
     except OSError:
         pass
-    return {"cpu": cpu, "cpus": available_cpus(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "cpus": available_cpus(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+    }
 
 
 def _target_value(results: Mapping[str, Any], section: str, key: str) -> float | None:
@@ -460,7 +477,9 @@ def run_bench(settings: BenchSettings | None = None, progress: Callable[[str], N
         if value is None:
             continue
         met = value >= bound if op == ">=" else value <= bound
-        targets.append({"section": section, "figure": key, "value": round(value, 3), "target": f"{op} {bound}", "met": met})
+        targets.append(
+            {"section": section, "figure": key, "value": round(value, 3), "target": f"{op} {bound}", "met": met}
+        )
     results["targets"] = targets
     return results
 
@@ -481,9 +500,14 @@ def format_bench(results: Mapping[str, Any]) -> str:
         lines.append(f"  ale_vector / SB3 pipeline: x{e['ale_vector_vs_sb3']:.2f}")
     if "extractor" in results:
         x = results["extractor"]
-        lines += ["", f"extractor: training step, batch {x['batch']}, {x['threads']} torch threads, learner {x['learner']} (ms)"]
+        lines += [
+            "",
+            f"extractor: training step, batch {x['batch']}, {x['threads']} torch threads, learner {x['learner']} (ms)",
+        ]
         for name, row in x["contenders"].items():
-            lines.append(f"  {name:<36} {1e3 * row['median']:>9.1f}   time x{x['time_ratio_to_nature'][name]:.3f} of nature")
+            lines.append(
+                f"  {name:<36} {1e3 * row['median']:>9.1f}   time x{x['time_ratio_to_nature'][name]:.3f} of nature"
+            )
     if "train" in results:
         lines += ["", "train: end to end, zoo presets (agent steps/s)"]
         for algo, t in results["train"].items():
@@ -494,7 +518,10 @@ def format_bench(results: Mapping[str, Any]) -> str:
             lines.append(f"  {algo} rl-coordconv / plain SB3: x{t['ratio']:.2f}")
     if "sweep" in results:
         s = results["sweep"]
-        lines += ["", f"sweep: 2 PPO cells of {s['agent_steps_per_cell']} agent steps on {s['cores']} cores (agent steps/s)"]
+        lines += [
+            "",
+            f"sweep: 2 PPO cells of {s['agent_steps_per_cell']} agent steps on {s['cores']} cores (agent steps/s)",
+        ]
         for name in ("2 workers", "1 worker"):
             lines.append(
                 f"  {name:<36} {s['wall'][name]['median']:>9.0f} over the wall time, "

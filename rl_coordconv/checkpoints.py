@@ -152,7 +152,9 @@ def _step_dirs(root: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def save_checkpoint(run_dir: str | os.PathLike[str], model: BaseAlgorithm, state: dict[str, Any], keep: int = 2) -> Checkpoint:
+def save_checkpoint(
+    run_dir: str | os.PathLike[str], model: BaseAlgorithm, state: dict[str, Any], keep: int = 2
+) -> Checkpoint:
     """Write a checkpoint of ``model`` and ``state`` at ``model.num_timesteps`` agent steps.
 
     :param run_dir: the run folder

@@ -48,9 +48,7 @@ def test_copies_exactly_the_records_of_complete_runs(sweep: Path, tmp_path: Path
     assert result.skipped == {"Pong-ppo-nature-seed1": "not finished", "Pong-ppo-coordconv-seed1": "failed"}
     assert (dest / "spec.yaml").read_text() == "name: s\n"
     files = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
-    assert files == sorted(
-        ["spec.yaml"] + [f"runs/{run}/{name}" for run in result.copied for name in RECORD_FILES]
-    )
+    assert files == sorted(["spec.yaml"] + [f"runs/{run}/{name}" for run in result.copied for name in RECORD_FILES])
     for name in RECORD_FILES:
         src = sweep / "runs" / "Pong-ppo-nature-seed0" / name
         assert (dest / "runs" / "Pong-ppo-nature-seed0" / name).read_bytes() == src.read_bytes()

@@ -39,7 +39,9 @@ def _tiny(run_dir: Path, **kwargs: Any) -> Path:
 
 def _games(run: Path) -> list[tuple[str, ...]]:
     """Every column but wall_seconds (real time is not reproduced by a resume)."""
-    return [tuple(v for k, v in r.items() if k != "wall_seconds") for r in runfolder.read_rows(run / runfolder.EPISODES)]
+    return [
+        tuple(v for k, v in r.items() if k != "wall_seconds") for r in runfolder.read_rows(run / runfolder.EPISODES)
+    ]
 
 
 @pytest.fixture(scope="module")

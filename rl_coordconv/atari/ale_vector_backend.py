@@ -230,7 +230,9 @@ class AleVectorEnv(VecEnv):
         """
         raise AttributeError(f"cannot set {attr_name!r} on the ale_vector backend's C++ environments")
 
-    def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
+    ) -> list[Any]:
         """Call a method of the sub-environments: only ``get_action_meanings`` exists here.
 
         :param method_name: the method
