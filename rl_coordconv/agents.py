@@ -57,6 +57,7 @@ def canonical_algo(algo: str) -> str:
     """
     return check_name("algorithm", algo, ALGOS)
 
+
 def algo_class(algo: str) -> type[OnPolicyAlgorithm]:
     """The Stable-Baselines3 class of an algorithm.
 
@@ -246,9 +247,7 @@ def parse_schedule(value: Any) -> float | Any:
     return _number(value)
 
 
-def _check_mapping(
-    data: Mapping[str, Any], kinds: Mapping[str, Callable[[Any], Any]], where: str
-) -> dict[str, Any]:
+def _check_mapping(data: Mapping[str, Any], kinds: Mapping[str, Callable[[Any], Any]], where: str) -> dict[str, Any]:
     """Check ``data`` against ``kinds``: unknown keys and wrong types become UserErrors."""
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -308,9 +307,7 @@ def _read_preset_text(algo: str, preset: str | Path | None) -> tuple[str, str]:
         return text, f"builtin:{name}"
     path = Path(preset)
     if not path.is_file():
-        raise UserError(
-            f"preset {str(preset)!r} is neither a built-in preset ({', '.join(ALGOS)}) nor a readable file"
-        )
+        raise UserError(f"preset {str(preset)!r} is neither a built-in preset ({', '.join(ALGOS)}) nor a readable file")
     try:
         return path.read_text(encoding="utf-8"), str(path)
     except (OSError, UnicodeDecodeError) as err:

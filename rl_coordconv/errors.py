@@ -46,7 +46,9 @@ def unknown_name(kind: str, name: object, choices: Iterable[str]) -> UserError:
     elif len(choices) <= 12:
         hint = "choose from " + ", ".join(repr(c) for c in choices) + "."
     else:
-        hint = f"there are {len(choices)} accepted names; list them with the command line's `--help` or `games` command."
+        hint = (
+            f"there are {len(choices)} accepted names; list them with the command line's `--help` or `games` command."
+        )
     return UserError(f"unknown {kind} {name!r}; {hint}")
 
 

@@ -267,13 +267,24 @@ def evaluate_run(
     model = load_model(config.algo, model_path, device=torch_device(device))
     n_envs = config.n_envs
     scores = play_games(
-        model, config.game, n_games, seed=seed, protocol=protocol, backend=backend, n_envs=n_envs,
+        model,
+        config.game,
+        n_games,
+        seed=seed,
+        protocol=protocol,
+        backend=backend,
+        n_envs=n_envs,
         deterministic=deterministic,
     )
     gif_score = None
     if gif is not None:
         gif_score, _ = record_gif(
-            model, config.game, gif, seed=seed + 999, protocol=protocol, backend=backend,
+            model,
+            config.game,
+            gif,
+            seed=seed + 999,
+            protocol=protocol,
+            backend=backend,
             deterministic=deterministic,
         )
     return {

@@ -81,9 +81,7 @@ def _resolve_coord_layers(coord_layers: CoordLayers) -> tuple[int, ...]:
         ) from None
     bad = [i for i in layers if not 0 <= i < n]
     if bad or len(set(layers)) != len(layers):
-        raise ValueError(
-            f"coord_layers={coord_layers!r} must hold distinct layer indices from {tuple(range(n))}"
-        )
+        raise ValueError(f"coord_layers={coord_layers!r} must hold distinct layer indices from {tuple(range(n))}")
     return tuple(sorted(layers))
 
 

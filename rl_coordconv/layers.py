@@ -260,4 +260,3 @@ class CoordConv2d(nn.Conv2d):
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", with_r={self.with_r}"
-

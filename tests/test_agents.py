@@ -74,7 +74,10 @@ def test_user_preset_file_is_loaded(tmp_path: Path) -> None:
     [
         ("algo: ppo\nn_envs: 8\nn_step: 128\n", r"unknown key 'n_step'.*did you mean 'n_steps'\?.*accepted keys: algo"),
         ("algo: ppo\nn_envs: 8\nbatch_size: big\n", r"batch_size must be a whole number >= 1, got 'big'"),
-        ("algo: ppo\nn_envs: 8\nlearning_rate: fast\n", r"learning_rate must be a number \(constant\) or 'lin_<start>'"),
+        (
+            "algo: ppo\nn_envs: 8\nlearning_rate: fast\n",
+            r"learning_rate must be a number \(constant\) or 'lin_<start>'",
+        ),
         ("algo: ppo\nn_envs: 8\nnormalize_advantage: 1\n", r"normalize_advantage must be true or false"),
         ("algo: ppo\nn_envs: 8\npolicy_kwargs:\n  optimizer: sgd\n", r"optimizer must be one of rmsprop_tf_like"),
         ("algo: ppo\nn_envs: 8\npolicy_kwargs:\n  net_arch: [64]\n", r"unknown key 'net_arch'.*accepted keys"),

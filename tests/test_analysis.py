@@ -62,7 +62,11 @@ def make_run(
         evaluation=runfolder.EvaluationConfig(freq=timesteps // 2, games=2),
         seeds={"root": seed},
         versions={
-            "python": "3.11", "torch": "2.13.0", "stable_baselines3": "2.9.2", "gymnasium": "1.4", "ale_py": "0.12"
+            "python": "3.11",
+            "torch": "2.13.0",
+            "stable_baselines3": "2.9.2",
+            "gymnasium": "1.4",
+            "ale_py": "0.12",
         },
     ).write(path)
     reached = timesteps if complete else timesteps // 2
@@ -71,16 +75,31 @@ def make_run(
         for k, ret in enumerate(train_returns):
             steps = int(reached * (k + 1) / n)
             log.write(
-                {"agent_steps": steps, "env": k % 2, "frames": 4 * steps, "return": ret, "length": 100,
-                 "truncated": 0, "wall_seconds": k}
+                {
+                    "agent_steps": steps,
+                    "env": k % 2,
+                    "frames": 4 * steps,
+                    "return": ret,
+                    "length": 100,
+                    "truncated": 0,
+                    "wall_seconds": k,
+                }
             )
     if eval_means is not None:
         with runfolder.CsvLog(path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS) as log:
             for k, mean in enumerate(eval_means):
                 steps = int(reached * (k + 1) / len(eval_means))
                 log.write(
-                    {"agent_steps": steps, "frames": 4 * steps, "mean_return": mean, "std_return": 0.0,
-                     "n_games": 2, "returns": f"{mean};{mean}", "lengths": "100;100", "truncated": "0;0"}
+                    {
+                        "agent_steps": steps,
+                        "frames": 4 * steps,
+                        "mean_return": mean,
+                        "std_return": 0.0,
+                        "n_games": 2,
+                        "returns": f"{mean};{mean}",
+                        "lengths": "100;100",
+                        "truncated": "0;0",
+                    }
                 )
     if error:
         runfolder.ErrorRecord(error + "\nTraceback ...\n").write(path)
@@ -195,10 +214,22 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
     report = analyze(root, reps=REPS)
     out = root / "report"
     assert report.score_kind == "eval"
-    for name in ("report.md", "final_scores.csv", "final_scores.md", "aggregates.csv", "aggregates.md",
-                 "probability_of_improvement.csv", "probability_of_improvement.md", "run_scores.csv", "curves.csv",
-                 "curves_a2c_Pong.png", "curves_a2c_Breakout.png", "aggregates_a2c.png",
-                 "probability_of_improvement_a2c.png", "performance_profiles_a2c.png"):
+    for name in (
+        "report.md",
+        "final_scores.csv",
+        "final_scores.md",
+        "aggregates.csv",
+        "aggregates.md",
+        "probability_of_improvement.csv",
+        "probability_of_improvement.md",
+        "run_scores.csv",
+        "curves.csv",
+        "curves_a2c_Pong.png",
+        "curves_a2c_Breakout.png",
+        "aggregates_a2c.png",
+        "probability_of_improvement_a2c.png",
+        "performance_profiles_a2c.png",
+    ):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     assert (out / "curves_a2c_Pong.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -227,9 +258,25 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
 
     # report.md says what was run and links the figures
     text = report.markdown.read_text()
-    for needle in ("Pong", "Breakout", "nature", "coordconv", "0, 1, 2", "10,000 agent steps", "40,000 frames",
-                   "standard", "stable_baselines3", "2.9.2", "synthetic", "last evaluation", "IQM",
-                   "Agarwal", "curves_a2c_Pong.png", "aggregates_a2c.png", "performance_profiles_a2c.png"):
+    for needle in (
+        "Pong",
+        "Breakout",
+        "nature",
+        "coordconv",
+        "0, 1, 2",
+        "10,000 agent steps",
+        "40,000 frames",
+        "standard",
+        "stable_baselines3",
+        "2.9.2",
+        "synthetic",
+        "last evaluation",
+        "IQM",
+        "Agarwal",
+        "curves_a2c_Pong.png",
+        "aggregates_a2c.png",
+        "performance_profiles_a2c.png",
+    ):
         assert needle in text, needle
 
 

@@ -46,7 +46,13 @@ def test_same_layers_as_nature_cnn() -> None:
     nature = NatureCNN(ATARI)
     coord = CoordConvNatureCNN(ATARI, coord_layers="first")
     assert [type(m).__name__ for m in coord.cnn] == [
-        "CoordConv2d", "ReLU", "Conv2d", "ReLU", "Conv2d", "ReLU", "Flatten"
+        "CoordConv2d",
+        "ReLU",
+        "Conv2d",
+        "ReLU",
+        "Conv2d",
+        "ReLU",
+        "Flatten",
     ]
     assert [n for n, _ in coord.named_parameters()] == [n for n, _ in nature.named_parameters()]
     for (name, a), (_, b) in zip(nature.named_parameters(), coord.named_parameters()):
@@ -190,15 +196,16 @@ def test_policy_differs_from_nature_by_exactly_the_coordinate_weights() -> None:
     default = PPO("CnnPolicy", env, seed=0, device="cpu").policy  # what SB3 builds by itself
     coord = PPO("CnnPolicy", env, seed=0, policy_kwargs=policy_kwargs_for("coordconv"), device="cpu").policy
     env.close()
-    assert [(n, p.shape) for n, p in nature.named_parameters()] == [
-        (n, p.shape) for n, p in default.named_parameters()
-    ]
+    assert [(n, p.shape) for n, p in nature.named_parameters()] == [(n, p.shape) for n, p in default.named_parameters()]
     nature_params = dict(nature.named_parameters())
     coord_params = dict(coord.named_parameters())
     assert nature_params.keys() == coord_params.keys()
     differing = {n for n in nature_params if nature_params[n].shape != coord_params[n].shape}
     assert differing == {"features_extractor.cnn.0.weight"}
-    assert coord_params["features_extractor.cnn.0.weight"][:, :4].shape == nature_params["features_extractor.cnn.0.weight"].shape
+    assert (
+        coord_params["features_extractor.cnn.0.weight"][:, :4].shape
+        == nature_params["features_extractor.cnn.0.weight"].shape
+    )
     assert n_params(coord) - n_params(nature) == 32 * 2 * 8 * 8
     # SB3's orthogonal init reached the whole CoordConv weight (as for a plain conv over C+2 channels)
     flat = coord_params["features_extractor.cnn.0.weight"].detach().reshape(32, -1)

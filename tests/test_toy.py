@@ -205,8 +205,23 @@ def test_settings_reject_impossible_numbers():
 
 
 def test_cli_json_classification(capsys):
-    status = main(["toy", "classification", "--split", "quadrant", "--model", "coordconv", "--canvas", "16",
-                   "--epochs", "1", "--threads", "1", "--json"])
+    status = main(
+        [
+            "toy",
+            "classification",
+            "--split",
+            "quadrant",
+            "--model",
+            "coordconv",
+            "--canvas",
+            "16",
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+        ]
+    )
     assert status == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("task", "split", "model", "params", "train_accuracy", "test_accuracy", "seconds"):
@@ -217,8 +232,23 @@ def test_cli_json_classification(capsys):
 
 
 def test_cli_json_regression(capsys):
-    status = main(["toy", "regression", "--split", "uniform", "--model", "conv", "--canvas", "16",
-                   "--epochs", "1", "--threads", "1", "--json"])
+    status = main(
+        [
+            "toy",
+            "regression",
+            "--split",
+            "uniform",
+            "--model",
+            "conv",
+            "--canvas",
+            "16",
+            "--epochs",
+            "1",
+            "--threads",
+            "1",
+            "--json",
+        ]
+    )
     assert status == 0
     out = json.loads(capsys.readouterr().out)
     assert out["task"] == "regression" and out["model"] == "conv"

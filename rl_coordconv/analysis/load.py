@@ -10,7 +10,6 @@ whole-game, unclipped Atari scores.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ __all__ = [
 
 #: The extractor every CoordConv variant is compared with.
 BASELINE = "nature"
+
 
 @dataclass(frozen=True)
 class Run:

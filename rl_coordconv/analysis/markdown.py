@@ -127,8 +127,8 @@ def describe_runs(
     blocks: list[str] = [
         f"# CoordConv vs NatureCNN: analysis of `{root.name or root}`",
         *headline,
-        "Written by `rl-coordconv analyze`. Statistics follow Agarwal et al. 2021, \"Deep Reinforcement "
-        "Learning at the Edge of the Statistical Precipice\" (NeurIPS), with their library rliable: seeds are "
+        'Written by `rl-coordconv analyze`. Statistics follow Agarwal et al. 2021, "Deep Reinforcement '
+        'Learning at the Edge of the Statistical Precipice" (NeurIPS), with their library rliable: seeds are '
         "the unit of replication; aggregates over games carry stratified-bootstrap intervals, numbers of one "
         "game carry t-intervals over its seeds.",
         "## What was run",

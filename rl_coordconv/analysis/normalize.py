@@ -28,10 +28,7 @@ def reference_scores() -> dict[str, tuple[float, float]]:
     :return: game (canonical name, e.g. ``"Pong"``) -> (random score, human score)
     """
     text = resources.files("rl_coordconv.data").joinpath("atari_scores.csv").read_text(encoding="utf-8")
-    return {
-        row["game"]: (float(row["random"]), float(row["human"]))
-        for row in csv.DictReader(io.StringIO(text))
-    }
+    return {row["game"]: (float(row["random"]), float(row["human"])) for row in csv.DictReader(io.StringIO(text))}
 
 
 @functools.lru_cache(maxsize=1)
