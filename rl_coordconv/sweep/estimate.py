@@ -26,8 +26,8 @@ __all__ = ["STEPS_PER_SECOND", "STARTUP_SECONDS", "Estimate", "available_cores",
 #: Agent steps/s of ONE run on a 2-core x86 CPU: algo -> {torch threads: agent steps/s} (1 thread: each
 #: of two runs side by side, the sweep's way; 2 threads: one run alone). Planning figures, not a promise.
 STEPS_PER_SECOND: dict[str, dict[int, float]] = {
-    "a2c": {1: 470.0, 2: 630.0},
-    "ppo": {1: 195.0, 2: 285.0},
+    "a2c": {1: 540.0, 2: 597.0},
+    "ppo": {1: 220.0, 2: 327.0},
 }
 #: Seconds a worker spends before its first agent step (spawn, imports, env and model construction).
 STARTUP_SECONDS: float = 10.0
