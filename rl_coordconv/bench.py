@@ -69,7 +69,7 @@ class BenchSettings:
         :param sections: which sections to run
         :return: the settings
         """
-        return cls(env_agent_steps=2_000, rounds=3, train_rollouts=1, sweep_agent_steps=4_096, sections=tuple(sections))
+        return cls(env_agent_steps=4_000, rounds=3, train_rollouts=1, sweep_agent_steps=6_144, sections=tuple(sections))
 
 
 # -- helpers -----------------------------------------------------------------------------------------
