@@ -78,7 +78,21 @@ def test_readme_layer_example_runs_and_matches_the_concatenation(tmp_path: Path)
     run_script(LAYER_PRELUDE + example + LAYER_CHECKS, tmp_path)
 
 
+def test_readme_cpp_backend_example_trains_on_ale_vector(tmp_path: Path) -> None:
+    example = next(b for b in python_blocks() if 'backend="ale_vector"' in b)
+    checks = (
+        "\nfrom rl_coordconv.atari.ale_vector_backend import AleVectorEnv\n"
+        "assert isinstance(model.get_env(), AleVectorEnv) and model.num_timesteps >= 64\n"
+        "print('C++ backend example OK')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", example + checks], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "C++ backend example OK" in done.stdout
+
+
 def test_every_readme_python_example_is_run_by_a_test() -> None:
-    covered = ("policy_kwargs_for", "from rl_coordconv import train", "CoordConv2d(")
+    covered = ('backend="ale_vector"', "policy_kwargs_for", "from rl_coordconv import train", "CoordConv2d(")
     for block in python_blocks():
         assert any(marker in block for marker in covered), f"a README example no test runs:\n{block}"
