@@ -79,6 +79,55 @@ def test_life_loss_is_terminal_for_the_learner_only(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_policy_that_never_fires_still_loses_every_life(backend):
+    # Breakout serves a new ball only after FIRE. SB3's FireResetEnv presses it after every lost life;
+    # ale_vector plays FIRE on the first step after one. A NOOP-only policy therefore loses its 5 lives
+    # in a few hundred steps on both backends, instead of waiting for the 108,000-frame cap.
+    env = make_vec_env("Breakout", 1, 0, "standard", backend=backend)
+    dones = 0
+    try:
+        env.reset()
+        for _ in range(2_000):
+            _, _, done, infos = env.step(np.zeros(1, dtype=np.int64))
+            dones += int(done[0])
+            if "episode" in infos[0]:
+                break
+        else:
+            raise AssertionError(f"{backend}: the game did not end within 2,000 NOOP steps ({dones} dones)")
+    finally:
+        env.close()
+    assert dones == 5
+    assert infos[0]["TimeLimit.truncated"] is False
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("protocol", ["standard", "machado"])
+def test_every_episode_starts_on_a_zeroed_stack(backend, protocol):
+    # SB3's VecFrameStack: after every done (a new game, or a lost life under the standard protocol) the
+    # stack holds the newest frame only, then fills up one frame per step.
+    env = make_vec_env("Breakout", 2, 1, protocol, backend=backend)
+    rng = np.random.default_rng(0)
+    checked = 0
+    try:
+        obs = env.reset()
+        assert not obs[:, :3].any() and obs[:, 3].any()
+        since = np.ones(2, dtype=int)
+        for _ in range(3_000):
+            obs, _, dones, infos = env.step(rng.integers(0, env.action_space.n, size=2))
+            since = np.where(dones, 1, since + 1)
+            for i in range(2):
+                empty = max(0, 4 - since[i])
+                assert not obs[i, :empty].any(), f"frames older than the episode start at step {since[i]}"
+                assert obs[i, empty:].reshape(4 - empty, -1).any(axis=1).all()
+                if dones[i]:
+                    assert infos[i]["terminal_observation"].reshape(4, -1).any(axis=1).all()
+                    checked += 1
+    finally:
+        env.close()
+    assert checked >= 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_machado_protocol_has_no_life_loss_signal(backend):
     env = make_vec_env("Breakout", 4, 3, "machado", backend=backend)
     try:

@@ -21,11 +21,23 @@ built like CleanRL's envpool variant of PPO (``ppo_atari_envpool.py``) builds it
 - **Threads.** ``num_threads`` defaults to the cores this process may use (:func:`default_env_threads`):
   a sweep worker's share when the sweep set ``OMP_NUM_THREADS``, else the CPU affinity mask.
 
-Differences from the ``sb3`` backend (SB3's ``AtariWrapper``), all in ALE's C++ preprocessing: no-op
-starts draw 0 to ``noop_max - 1`` no-ops after one FIRE (SB3: 1 to ``noop_max`` no-ops, then FIRE and
-action 2); after a lost life the game goes on without a FIRE press and without clearing the frame stack
-(SB3 presses FIRE and starts a zeroed stack, because it resets on every life loss); the frame cap counts
-frames from the end of the no-op start (SB3's ALE cap counts them too, at most ``noop_max`` frames more).
+- **What the learner sees at an episode start, as on SB3's stack.** SB3's ``VecFrameStack`` starts every
+  episode (a new game, and under ``terminal_on_life_loss`` every lost life) on a zeroed stack holding the
+  first frame only; ALE's C++ stack does so at a new game (ale-py 0.12.1) but runs on across a lost life.
+  The adapter zeroes the frames older than the episode's start, for the first ``frame_stack - 1`` steps.
+- **FIRE after a lost life.** SB3's ``FireResetEnv`` presses FIRE in games whose action set has it
+  whenever it resets, so under ``terminal_on_life_loss`` after every lost life (Breakout serves no new
+  ball without it); ALE's C++ env presses it at game start only. The adapter plays FIRE in place of the
+  agent's action on the first agent step after a lost life, in those games. That step is an ordinary
+  transition in which the agent's action has no effect (as in the frames of a death animation), so
+  PPO's and A2C's data stay on-policy; SB3 spends three hidden agent steps there (NOOP, FIRE, action 2).
+
+Differences from the ``sb3`` backend (SB3's ``AtariWrapper``) that remain, all in ALE's C++
+preprocessing: no-op starts draw 0 to ``noop_max - 1`` single-frame no-ops after one FIRE (SB3: 1 to
+``noop_max`` agent steps of no-ops, then FIRE and action 2); grayscale is ALE's palette luminance,
+max-pooled after the conversion (SB3: OpenCV's conversion of the max-pooled colour frames); the frame
+cap counts frames from the end of the no-op start (SB3's ALE cap counts them too, at most
+``4 * noop_max`` frames more).
 
 Resume. ``AtariVectorEnv`` exposes no snapshot of its games, so a run on this backend resumes
 *repeatably*, not exactly: the games in progress at the checkpoint are restarted with seeds derived from
@@ -124,6 +136,13 @@ class AleVectorEnv(VecEnv):
         )
         super().__init__(n_envs, self._venv.single_observation_space, self._venv.single_action_space)
         self._actions: np.ndarray | None = None
+        meanings = self.action_meanings()
+        #: the action pressed after a lost life (None: the game has no FIRE, or life loss is no done)
+        self.fire_action: int | None = (
+            meanings.index("FIRE") if "FIRE" in meanings and protocol.terminal_on_life_loss else None
+        )
+        self._fire_next = np.zeros(n_envs, dtype=bool)
+        self._since_start = np.full(n_envs, protocol.frame_stack, dtype=np.int64)
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._frames = np.zeros(n_envs, dtype=np.int64)
         self._last_frame = np.zeros(n_envs, dtype=np.int64)
@@ -150,8 +169,10 @@ class AleVectorEnv(VecEnv):
         self._returns[:] = 0.0
         self._frames[:] = 0
         self._last_frame[:] = np.asarray(info["episode_frame_number"], dtype=np.int64)
+        self._fire_next[:] = False
+        self._since_start[:] = 1
         self.reset_infos = [{} for _ in range(self.num_envs)]
-        return obs
+        return self._mask_stack(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
         """Send one action per environment to the C++ threads.
@@ -159,7 +180,11 @@ class AleVectorEnv(VecEnv):
         :param actions: ``(n_envs,)`` action indices
         """
         self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        self._venv.send(self._actions)
+        sent = self._actions
+        if self.fire_action is not None and self._fire_next.any():
+            sent = np.where(self._fire_next, self.fire_action, self._actions)
+            self._fire_next[:] = False
+        self._venv.send(sent)
 
     def step_wait(self) -> VecEnvStepReturn:
         """Wait for the step sent by :meth:`step_async`.
@@ -189,11 +214,24 @@ class AleVectorEnv(VecEnv):
                 self._returns[i] = 0.0
                 self._frames[i] = 0
             else:
-                entry["terminal_observation"] = obs[i]
+                entry["terminal_observation"] = obs[i].copy()
             entry["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         self._last_frame = frame
+        self._fire_next = dones & ~restarted
+        self._since_start = np.where(dones, 1, self._since_start + 1)
         rewards = np.sign(raw) if self.protocol.clip_reward else raw
-        return obs, rewards.astype(np.float32), dones, infos
+        return self._mask_stack(obs), rewards.astype(np.float32), dones, infos
+
+    def _mask_stack(self, obs: np.ndarray) -> np.ndarray:
+        """Zero the stacked frames older than each environment's episode start (SB3's ``VecFrameStack``).
+
+        :param obs: ``(n_envs, stack, size, size)`` observations from ALE, changed in place
+        :return: ``obs``
+        """
+        stack = obs.shape[1]
+        for i in np.flatnonzero(self._since_start < stack):
+            obs[i, : stack - self._since_start[i]] = 0
+        return obs
 
     def close(self) -> None:
         """Stop the C++ threads (idempotent)."""
