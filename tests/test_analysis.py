@@ -374,3 +374,62 @@ def test_odd_folders_do_not_crash(tmp_path: Path) -> None:
     assert any("CartPole" in w for w in report.warnings)
     assert any("ppo" in w and "nature" in w for w in report.warnings)
     assert "runs/broken" in report.markdown.read_text()
+
+
+def _nature_runs(root: Path, game: str, algo: str, timesteps: int, levels: list[float]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for seed, level in enumerate(levels):
+        make_run(root, game, "nature", seed, [level] * 10, [level], algo=algo, timesteps=timesteps)
+    return root
+
+
+def test_baseline_table_sets_nature_beside_the_packaged_zoo_score(tmp_path: Path) -> None:
+    # rl-baselines3-zoo's PPO Breakout agent (10M agent steps, standard protocol) scored 398.033.
+    root = _nature_runs(tmp_path / "zoo", "Breakout", "ppo", 10_000_000, [300.0, 350.0, 400.0])
+    analyze(root, reps=REPS)
+    rows = read_csv(root / "report" / "baselines.csv")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["algo"], row["game"], row["protocol"], row["agent_steps"]) == (
+        "ppo",
+        "Breakout",
+        "standard",
+        "10000000",
+    )
+    assert float(row["published"]) == pytest.approx(398.033)
+    assert float(row["nature_mean"]) == pytest.approx(350.0)
+    # t-interval over 3 seeds: 350 +- t(0.975, 2) * 50 / sqrt(3)
+    half = 4.302652729911275 * 50.0 / math.sqrt(3)
+    assert float(row["nature_ci_low"]) == pytest.approx(350.0 - half, rel=1e-6)
+    assert float(row["nature_ci_high"]) == pytest.approx(350.0 + half, rel=1e-6)
+    assert "rl-baselines3-zoo" in row["source"]
+
+
+def test_baseline_table_takes_extra_published_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A 100k-step run has no packaged comparator: the table stays empty unless one is given.
+    root = _nature_runs(tmp_path / "a100k", "Pong", "ppo", 100_000, [-20.0, -19.0])
+    analyze(root, reps=REPS)
+    assert read_csv(root / "report" / "baselines.csv") == []
+    extra = tmp_path / "extra.csv"
+    extra.write_text(
+        "algo,game,protocol,agent_steps,score,seeds,score_kind,source\n"
+        'ppo,Pong,standard,100000,-20.4,5,train_last10pct_derived,"DERIVED from released curves"\n'
+        'ppo,Pong,machado,100000,-20.9,5,eval,"another protocol: never shown"\n'
+        'ppo,Pong,standard,500000,-10.0,5,eval,"another budget: never shown"\n',
+        encoding="utf-8",
+    )
+    assert main(["analyze", str(root), "--reps", str(REPS), "--published", str(extra)]) == 0
+    rows = read_csv(root / "report" / "baselines.csv")
+    assert [(r["published"], r["published_score_kind"], r["source"]) for r in rows] == [
+        ("-20.4", "train_last10pct_derived", "DERIVED from released curves")
+    ]
+    assert float(rows[0]["nature_mean"]) == pytest.approx(-19.5)
+    assert "DERIVED from released curves" in (root / "report" / "baselines.md").read_text(encoding="utf-8")
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("algo,game,score\nppo,Pong,1\n", encoding="utf-8")
+    assert main(["analyze", str(root), "--published", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lacks the column(s) protocol, agent_steps, seeds, score_kind, source" in err[0]
+    assert main(["analyze", str(root), "--published", str(tmp_path / "nowhere.csv")]) == 2
+    assert "cannot read the published-scores table" in capsys.readouterr().err

@@ -51,7 +51,7 @@ def ppo_rows():
                                  'training-episode return in frames 360k-400k, from raw curves in '
                                  'danijar/dreamerv3 scores/atari100k-ppo_fixhp.json.gz (commit 2411f7d; '
                                  'PPO with fixed hyperparameters, Hafner et al. DreamerV3, arXiv 2301.04104); '
-                                 'computed by /work/notes/published_100k_derive.py')))
+                                 'computed by experiments/published_100k/published_100k_derive.py')))
         detail.append((g, score, st.pstdev(means), [round(m, 1) for m in means],
                        [n for _, n in per_seed]))
     return rows, detail
@@ -70,7 +70,7 @@ def iris_rows(algo_file, algo, runs_expected):
                                  f'final evaluation scores in eloialonso/iris results/data/{algo_file}.json '
                                  '(commit 75e5ab5; data credited there to google-research/rliable, '
                                  'Agarwal et al. 2021, arXiv 2108.13264); no sticky actions; computed by '
-                                 '/work/notes/published_100k_derive.py')))
+                                 'experiments/published_100k/published_100k_derive.py')))
     return rows
 
 

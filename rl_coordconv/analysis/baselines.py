@@ -10,17 +10,26 @@ runs, ``*NoFrameskip-v4`` games (this package's ``standard`` protocol).
 
 A published number is shown only beside runs of the same algorithm, game, protocol and budget: a
 score after 100k agent steps says nothing about one after 10M.
+
+Other comparators (another budget, numbers computed from released per-run data) come in as extra tables
+in the same columns (:func:`read_published`, ``rl-coordconv analyze --published CSV``), for example
+``experiments/published_100k/published_100k.csv`` for the atari100k study. Their ``score_kind`` and
+``source`` are shown as written, so a derived number stays labelled as derived.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import os
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["published_scores", "matching_published"]
+from rl_coordconv.errors import UserError
+
+__all__ = ["published_scores", "matching_published", "read_published"]
 
 _COLUMNS = ("algo", "game", "protocol", "agent_steps", "score", "seeds", "score_kind", "source")
 
@@ -39,16 +48,46 @@ def published_scores() -> pd.DataFrame:
     return _table().copy()
 
 
-def matching_published(algo: str, game: str, protocol: str | None, agent_steps: int | None) -> pd.DataFrame:
+def read_published(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read an extra table of comparator scores, in the packaged table's columns.
+
+    :param path: a CSV with the columns ``algo, game, protocol, agent_steps, score, seeds, score_kind,
+        source`` (more columns are ignored)
+    :return: its rows, in those columns
+    :raises UserError: when the file cannot be read, lacks a column or holds a non-numeric
+        ``agent_steps``, ``score`` or ``seeds``
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise UserError(f"cannot read the published-scores table {path}: {err}") from None
+    missing = [c for c in _COLUMNS if c not in table.columns]
+    if missing:
+        raise UserError(f"the published-scores table {path} lacks the column(s) {', '.join(missing)}")
+    table = table[list(_COLUMNS)].copy()
+    for column in ("agent_steps", "score", "seeds"):
+        values = pd.to_numeric(table[column], errors="coerce")
+        if values.isna().any():
+            row = int(values.isna().to_numpy().nonzero()[0][0]) + 2
+            raise UserError(f"the published-scores table {path} has a non-numeric {column} on line {row}")
+        table[column] = values
+    return table.astype({"agent_steps": "int64", "seeds": "int64"})
+
+
+def matching_published(
+    algo: str, game: str, protocol: str | None, agent_steps: int | None, extra: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Published scores for exactly this algorithm, game, protocol and budget.
 
     :param algo: ``a2c`` or ``ppo``
     :param game: canonical game name (``Breakout``)
     :param protocol: protocol name (``standard``), None when unrecorded (nothing matches)
     :param agent_steps: the runs' budget in agent steps, None when unrecorded (nothing matches)
+    :param extra: more comparator rows (:func:`read_published`), searched after the packaged table
     :return: the matching rows (possibly none)
     """
-    table = _table()
+    table = _table() if extra is None or extra.empty else pd.concat([_table(), extra], ignore_index=True)
     if protocol is None or agent_steps is None:
         return table.iloc[0:0].copy()
     hit = (

@@ -56,6 +56,7 @@ class Settings:
     :param confidence: coverage of every interval
     :param bins: learning-curve bins over the budget in agent steps
     :param include_incomplete: use incomplete runs too
+    :param published: extra comparator scores for the baseline table (:func:`~.baselines.read_published`)
     """
 
     root: Path
@@ -65,6 +66,7 @@ class Settings:
     confidence: float = 0.95
     bins: int = 20
     include_incomplete: bool = False
+    published: pd.DataFrame | None = field(default=None, compare=False)
 
     @property
     def light_reps(self) -> int:
@@ -437,7 +439,7 @@ def _baselines(algo: str, runs: Sequence[Run], res: AlgoResult, s: Settings) -> 
         if len(protocols) != 1 or len(budgets) != 1:
             continue
         protocol, budget = protocols.pop(), budgets.pop()
-        published = matching_published(algo, game, protocol, budget)
+        published = matching_published(algo, game, protocol, budget, s.published)
         if published.empty:
             continue
         values = np.array([x.score for x in cell], dtype=float).reshape(-1, 1)

@@ -39,6 +39,7 @@ import yaml
 
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import figures, load
+from rl_coordconv.analysis.baselines import read_published
 from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings, compute, protocol_name
 from rl_coordconv.analysis.load import Run, extractor_order
 from rl_coordconv.analysis.markdown import csv_text, describe_runs, interval_text, md_table, number, relative
@@ -137,6 +138,7 @@ def analyze(
     confidence: float = 0.95,
     bins: int = 20,
     include_incomplete: bool = False,
+    published: Sequence[str | os.PathLike[str]] = (),
 ) -> Report:
     """Analyse every run folder under ``root`` and write the report.
 
@@ -150,9 +152,11 @@ def analyze(
     :param confidence: coverage of every interval
     :param bins: learning-curve bins over the budget in agent steps
     :param include_incomplete: use incomplete runs in the statistics too (labelled as such)
+    :param published: extra CSV tables of comparator scores for the baseline table, in the columns of
+        the packaged one (:func:`~rl_coordconv.analysis.baselines.read_published`)
     :return: what was computed and written
-    :raises UserError: when ``root`` holds no run folder, an argument is out of range, or no run in the
-        statistics has the headline score
+    :raises UserError: when ``root`` holds no run folder, an argument is out of range, a published-scores
+        table cannot be read, or no run in the statistics has the headline score
     """
     if reps < 1 or bins < 1:
         raise UserError(f"reps and bins must be positive; got {reps} and {bins}")
@@ -161,7 +165,17 @@ def analyze(
     root = Path(root)
     runs = load.load_runs(root)
     chosen = resolve_score(score, _spec_score(root), [protocol_name(r) for r in runs])
-    settings = Settings(root, chosen, reps, seed, confidence, bins, include_incomplete)
+    extra = [read_published(p) for p in published]
+    settings = Settings(
+        root,
+        chosen,
+        reps,
+        seed,
+        confidence,
+        bins,
+        include_incomplete,
+        pd.concat(extra, ignore_index=True) if extra else None,
+    )
     analysis = compute(runs, settings)
     out_dir = Path(out) if out is not None else root / "report"
     files = write_report(analysis, out_dir)

@@ -53,6 +53,15 @@ def add_parser(subparsers: Any) -> None:
         help="use runs without a complete status.json in the statistics too, labelled as incomplete",
     )
     parser.add_argument(
+        "--published",
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="more comparator scores for the baseline table (repeatable), in the columns of the packaged table: "
+        "algo,game,protocol,agent_steps,score,seeds,score_kind,source; e.g. "
+        "experiments/published_100k/published_100k.csv",
+    )
+    parser.add_argument(
         "--inspect",
         action="store_true",
         help="also inspect every run (rl-coordconv inspect, where not done yet) and add a section comparing the "
@@ -80,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         bins=args.bins,
         include_incomplete=args.include_incomplete,
+        published=args.published,
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
