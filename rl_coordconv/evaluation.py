@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import whole
 from rl_coordconv.errors import UserError
 
@@ -60,7 +61,7 @@ def play_game_records(
     *,
     seed: int,
     protocol: str | Protocol = "standard",
-    backend: str = "ale_vector",
+    backend: str = DEFAULT_BACKEND,
     n_envs: int = 8,
     deterministic: bool = False,
 ) -> list[GameRecord]:
@@ -126,7 +127,7 @@ def play_games(
     *,
     seed: int,
     protocol: str | Protocol = "standard",
-    backend: str = "ale_vector",
+    backend: str = DEFAULT_BACKEND,
     n_envs: int = 8,
     deterministic: bool = False,
 ) -> list[float]:
@@ -164,7 +165,7 @@ def record_gif(
     *,
     seed: int,
     protocol: str | Protocol = "standard",
-    backend: str = "ale_vector",
+    backend: str = DEFAULT_BACKEND,
     deterministic: bool = False,
     max_frames: int = MAX_GIF_FRAMES,
 ) -> tuple[float, int]:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from rl_coordconv import checks, runfolder
+from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
 from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
@@ -215,7 +216,7 @@ def train(
     resume: bool = False,
     progress_bar: bool = True,
     threads: int | None = None,
-    backend: str = "ale_vector",
+    backend: str = DEFAULT_BACKEND,
     learner: LearnerSettings | None = None,
     command: str | None = None,
     callback: BaseCallback | None = None,
@@ -331,7 +332,7 @@ def resolve_config(
     eval_deterministic: bool = False,
     checkpoint_freq: int | None = None,
     threads: int | None = None,
-    backend: str = "ale_vector",
+    backend: str = DEFAULT_BACKEND,
     learner: LearnerSettings | None = None,
     command: str | None = None,
 ) -> RunPlan:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rl_coordconv.atari.backends import ENV_BACKENDS, EnvBackend, get_backend, register_backend
+from rl_coordconv.atari.backends import DEFAULT_BACKEND, ENV_BACKENDS, EnvBackend, get_backend, register_backend
 from rl_coordconv.atari.games import ATARI_100K_GAMES, canonical_game, list_games
 from rl_coordconv.atari.protocols import PROTOCOLS, Protocol, get_protocol
 from rl_coordconv.checks import optional_whole, whole
@@ -42,7 +42,7 @@ def make_vec_env(
     seed: int,
     protocol: str | Protocol = "standard",
     *,
-    backend: str | EnvBackend = "ale_vector",
+    backend: str | EnvBackend = DEFAULT_BACKEND,
     threads: int | None = None,
 ) -> VecEnv:
     """Build ``n_envs`` parallel copies of an Atari game under an evaluation protocol.

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 
     from rl_coordconv.atari.protocols import Protocol
 
-__all__ = ["EnvBackend", "ENV_BACKENDS", "register_backend", "get_backend"]
+__all__ = ["EnvBackend", "ENV_BACKENDS", "DEFAULT_BACKEND", "register_backend", "get_backend"]
+
+#: The backend of new runs, specs, evaluations and ``make_vec_env`` when none is named.
+DEFAULT_BACKEND = "ale_vector"
 
 
 @dataclass(frozen=True)

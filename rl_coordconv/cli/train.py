@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from rl_coordconv.atari.backends import DEFAULT_BACKEND
+
 __all__ = ["add_parser", "run"]
 
 
@@ -77,8 +79,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--backend",
-        default="ale_vector",
-        help="environment backend: ale_vector (ale-py's C++ vector env, default) or sb3 (SB3's wrappers, exact resume)",
+        default=DEFAULT_BACKEND,
+        help="environment backend: ale_vector (ale-py's C++ vector env) or sb3 (SB3's wrappers, exact resume); "
+        f"default {DEFAULT_BACKEND}",
     )
     parser.add_argument(
         "--compile",

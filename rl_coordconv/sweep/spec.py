@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from rl_coordconv.agents import ALGOS
+from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name, unknown_name
 
@@ -127,7 +128,7 @@ class Spec:
     agent_steps: int
     protocol: str = "standard"
     score: str = "eval"
-    backend: str = "ale_vector"
+    backend: str = DEFAULT_BACKEND
     n_envs: int | None = None
     checkpoint_freq: int | None = None
     eval_freq: int | None = None
@@ -352,7 +353,7 @@ class _Validator:
         assert agent_steps is not None
 
         protocol = self.protocol(data.get("protocol", "standard"))
-        backend = self.backend(data.get("backend", "ale_vector"))
+        backend = self.backend(data.get("backend", DEFAULT_BACKEND))
 
         n_envs = self.positive_int(("n_envs",), data.get("n_envs"), optional=True)
         checkpoint_freq = self.positive_int(("checkpoint_freq",), data.get("checkpoint_freq"), optional=True)
