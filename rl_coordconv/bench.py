@@ -9,11 +9,12 @@ reporting medians, so that drift on a shared machine does not decide a ratio:
 - ``extractor``: one training step (forward + backward + Adam, batch 256 of 4x84x84, a linear head to a
   scalar loss) of every registered extractor, with this package's learner settings, against ``nature``;
   ``nature (SB3 eager)`` shows what the learner settings gain;
-- ``train``: end-to-end training agent steps/s with the zoo presets for PPO and A2C: this package's
-  defaults (``ale_vector`` backend, learner settings, default threads) against a plain SB3 script (the
-  standard pipeline with SB3's NatureCNN, torch's default threads), each advancing by whole rollouts;
-- ``sweep``: agent steps/s of a sweep of two PPO cells run by two workers (a core each) against one
-  worker given every core, on the same machine (total agent steps over the sweep's wall time, start-up
+- ``train``: end-to-end training agent steps/s with the zoo presets for PPO and A2C: this package (its
+  learner settings and default threads) on each environment backend, ``sb3`` (the default) and
+  ``ale_vector``, against a plain SB3 script (the standard pipeline with SB3's NatureCNN, torch's default
+  threads), each advancing by whole rollouts;
+- ``sweep``: agent steps/s of a sweep of two PPO cells (default backend) run by two workers (a core
+  each) against one worker given every core, on the same machine (total agent steps over the sweep's wall time, start-up
   included, and the runs' own training rates).
 
 :func:`run_bench` returns the figures and ratios as one mapping; :func:`format_bench` renders them.
@@ -284,46 +285,54 @@ def _learn_rate(model: Any, threads: int, agent_steps: int) -> Callable[[], floa
 
 
 def bench_train(settings: BenchSettings) -> dict[str, Any]:
-    """End-to-end training agent steps/s, zoo presets: this package's defaults vs a plain SB3 script.
+    """End-to-end training agent steps/s, zoo presets: this package on each backend vs a plain SB3 script.
+
+    The package runs with its default learner settings and threads, once per environment backend
+    (``rl-coordconv sb3``, the default backend, and ``rl-coordconv ale_vector``); the plain script is SB3's
+    ``make_atari_env`` + ``VecFrameStack`` with SB3's NatureCNN and torch's default threads.
 
     :param settings: the settings
-    :return: per algorithm: per contender median agent steps/s and samples, and the ratio
+    :return: per algorithm: per contender median agent steps/s and samples, the default backend's ratio
+        to plain SB3 (``ratio``) and each backend's (``ratio_by_backend``)
     """
     import torch
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
     from rl_coordconv.agents import load_preset
-    from rl_coordconv.atari import canonical_game, make_vec_env
+    from rl_coordconv.atari import DEFAULT_BACKEND, canonical_game, make_vec_env
     from rl_coordconv.training import default_threads
 
     game = canonical_game(settings.game)
     torch_default = torch.get_num_threads()
     ours_threads = default_threads()
+    backends = (DEFAULT_BACKEND, *(b for b in ("sb3", "ale_vector") if b != DEFAULT_BACKEND))
     out: dict[str, Any] = {}
     for algo in ("ppo", "a2c"):
         preset = load_preset(algo)
         n_envs = preset.n_envs
         rollout = n_envs * int(preset.hyperparams.get("n_steps", 5))
         chunk = rollout * settings.train_rollouts * (1 if algo == "ppo" else 10)
-        our_env = make_vec_env(game, n_envs, 0, "standard", backend="ale_vector")
-        sb3_env = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n_envs, seed=0), n_stack=4)
-        models = {"rl-coordconv": _zoo_model(algo, our_env, True), "plain SB3": _zoo_model(algo, sb3_env, False)}
-        threads = {"rl-coordconv": ours_threads, "plain SB3": torch_default}
-
+        envs = {f"rl-coordconv {b}": make_vec_env(game, n_envs, 0, "standard", backend=b) for b in backends}
+        envs["plain SB3"] = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n_envs, seed=0), n_stack=4)
+        models = {name: _zoo_model(algo, env, name != "plain SB3") for name, env in envs.items()}
+        threads = {name: ours_threads if name != "plain SB3" else torch_default for name in models}
         try:
             contenders = {name: _learn_rate(models[name], threads[name], chunk) for name in models}
             _interleave(contenders, 1)  # warm-up
             samples = _interleave(contenders, settings.rounds)
         finally:
-            our_env.close()
-            sb3_env.close()
+            for env in envs.values():
+                env.close()
         summary = _summary(samples, "plain SB3")
+        by_backend = {b: summary[f"rl-coordconv {b}"]["ratio_to_plain"] for b in backends}
         out[algo] = {
             "agent_steps_per_round": chunk,
             "threads": threads,
             "contenders": summary,
-            "ratio": summary["rl-coordconv"]["ratio_to_plain"],
+            "default_backend": DEFAULT_BACKEND,
+            "ratio": by_backend[DEFAULT_BACKEND],
+            "ratio_by_backend": by_backend,
         }
     torch.set_num_threads(torch_default)
     return out
@@ -515,7 +524,9 @@ def format_bench(results: Mapping[str, Any]) -> str:
                 continue
             for name, row in t["contenders"].items():
                 lines.append(f"  {algo} {name:<32} {row['median']:>9.0f}   ({t['threads'][name]} torch threads)")
-            lines.append(f"  {algo} rl-coordconv / plain SB3: x{t['ratio']:.2f}")
+            for backend, ratio in t["ratio_by_backend"].items():
+                default = " (default backend)" if backend == t["default_backend"] else ""
+                lines.append(f"  {algo} rl-coordconv {backend} / plain SB3: x{ratio:.2f}{default}")
     if "sweep" in results:
         s = results["sweep"]
         lines += [

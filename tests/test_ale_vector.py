@@ -245,7 +245,8 @@ def test_specs_choose_the_backend():
     from rl_coordconv.sweep import parse_spec
 
     base = "games: [Pong]\nalgos: [ppo]\nextractors: [nature]\nseeds: 1\nagent_steps: 100\n"
-    assert parse_spec(base).backend == "ale_vector"
+    assert parse_spec(base).backend == "sb3"  # the default: SB3's wrappers, exact resume
+    assert parse_spec(base + "backend: ALE_vector\n").backend == "ale_vector"
     assert parse_spec(base + "backend: SB3\n").backend == "sb3"
     assert parse_spec(base + "backend: sb3\n").resolved()["backend"] == "sb3"
     with pytest.raises(UserError, match=r"line 6.*backend.*environment backend"):

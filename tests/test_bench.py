@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rl_coordconv.bench import BenchSettings, bench_env, bench_extractor, format_bench, run_bench
+from rl_coordconv.bench import BenchSettings, bench_env, bench_extractor, bench_train, format_bench, run_bench
 from rl_coordconv.cli import main
 from rl_coordconv.extractors import EXTRACTORS
 
@@ -26,6 +26,21 @@ def test_extractor_section_times_every_registered_extractor() -> None:
     assert {"nature (SB3 eager)", "coordconv (concatenation)"} <= set(result["contenders"])
     assert result["time_ratio_to_nature"]["nature"] == 1.0
     assert all(len(r["samples"]) == 5 for r in result["contenders"].values())  # at least 5 rounds
+
+
+def test_train_section_runs_the_package_on_both_backends_beside_plain_sb3() -> None:
+    result = bench_train(BenchSettings(rounds=1, train_rollouts=1))
+    text = format_bench({"machine": {"cpu": "x", "cpus": 1, "torch": "t", "python": "p"}, "train": result})
+    for algo in ("ppo", "a2c"):
+        t = result[algo]
+        assert set(t["contenders"]) == {"rl-coordconv sb3", "rl-coordconv ale_vector", "plain SB3"}
+        assert all(r["median"] > 0 and len(r["samples"]) == 1 for r in t["contenders"].values())
+        assert t["default_backend"] == "sb3" and t["ratio"] == t["ratio_by_backend"]["sb3"]
+        for backend in ("sb3", "ale_vector"):
+            row = t["contenders"][f"rl-coordconv {backend}"]
+            assert t["ratio_by_backend"][backend] == row["ratio_to_plain"] > 0
+            assert f"{algo} rl-coordconv {backend} / plain SB3" in text
+    assert "(default backend)" in text
 
 
 def test_report_and_targets(capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,8 +56,8 @@ checkpoint_freq: 200
 evaluation: {eval_freq: 0, eval_episodes: 0}
 backend: sb3
 """
-#: The same on the default backend (ale_vector), for the uninterrupted comparison.
-SPEC_DEFAULT_BACKEND = SPEC.replace("backend: sb3\n", "")
+#: The same on the ale_vector backend, for the uninterrupted comparison.
+SPEC_ALE_VECTOR = SPEC.replace("backend: sb3\n", "backend: ale_vector\n")
 
 #: Fake cells for the failure and Ctrl-C tests (run by tests.test_sweep's module-level run functions).
 FAKE_SPEC = """\
@@ -130,8 +130,8 @@ def local_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_sweep_on_ray_gives_the_local_executors_run_folders_and_rows(
     ray_instance: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """Uninterrupted, on the default backend: the same complete run folders and rows on both executors."""
-    spec_path = write(tmp_path / "tiny.yaml", SPEC_DEFAULT_BACKEND)
+    """Uninterrupted, on the ale_vector backend: the same complete run folders and rows on both executors."""
+    spec_path = write(tmp_path / "tiny.yaml", SPEC_ALE_VECTOR)
     local = run_sweep(spec_path, tmp_path / "local", workers=available_cores(), progress="quiet")
     assert local.ok, local.failed
     out = tmp_path / "ray"

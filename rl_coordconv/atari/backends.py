@@ -1,10 +1,12 @@
 """Environment backends: who builds the vectorised Atari environment.
 
 A backend turns (game, n_envs, seed, protocol) into an SB3 ``VecEnv`` of channel-first ``uint8``
-observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Only
-``ale_vector`` (ale-py's C++ ``AtariVectorEnv``, :mod:`rl_coordconv.atari.ale_vector_backend`, the
-default for new runs) and ``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`,
-exact resume). A new backend registers itself here with :func:`register_backend`.
+observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Two:
+``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`, the pipeline behind SB3's
+and rl-baselines3-zoo's published scores, exact resume; the default) and ``ale_vector`` (ale-py's C++
+``AtariVectorEnv``, :mod:`rl_coordconv.atari.ale_vector_backend`: faster when a run has several cores, a
+repeatable resume, and in our backend check PPO learned Breakout more slowly on it; see
+``results/README.md``). A new backend registers itself here with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["EnvBackend", "ENV_BACKENDS", "DEFAULT_BACKEND", "register_backend", "get_backend"]
 
 #: The backend of new runs, specs, evaluations and ``make_vec_env`` when none is named.
-DEFAULT_BACKEND = "ale_vector"
+DEFAULT_BACKEND = "sb3"
 
 
 @dataclass(frozen=True)
