@@ -187,6 +187,21 @@ def test_one_run_gives_points_and_no_interval() -> None:
     assert np.isfinite(bands[:, 0]).all() and np.isnan(bands[:, 1]).all()
 
 
+def test_probability_of_improvement_equals_rliables() -> None:
+    # The vectorised statistic gives rliable's numbers exactly, ties and unequal run counts included.
+    from rliable import metrics
+
+    rng = np.random.default_rng(7)
+    for nx, ny, games in ((5, 5, 26), (3, 4, 7), (2, 5, 1), (1, 1, 3)):
+        x = rng.integers(0, 6, size=(nx, games)).astype(float)  # small integers: many ties
+        y = rng.integers(0, 6, size=(ny, games)).astype(float)
+        assert stats.probability_of_improvement(x, y) == float(metrics.probability_of_improvement(x, y))
+        z = rng.normal(size=(nx, games))
+        assert stats.probability_of_improvement(z, y) == float(metrics.probability_of_improvement(z, y))
+    same = rng.normal(size=(4, 5))
+    assert stats.probability_of_improvement(same, same.copy()) == 0.5
+
+
 def test_probability_of_improvement() -> None:
     rng = np.random.default_rng(0)
     y = rng.normal(0.0, 1.0, size=(5, 3))
