@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench install clean lint type check
+.PHONY: demo test test-slow bench install clean lint type check study study-report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/rl-coordconv bench
+
+# The atari100k study (results/atari100k/README.md): continue it where it stopped, 2 workers (STUDY_WORKERS=...).
+# A missing sweep folder is seeded with the committed records, so finished runs are never run again.
+STUDY_OUT ?= runs/atari100k
+STUDY_WORKERS ?= 2
+study: $(STAMP)
+	[ -d $(STUDY_OUT) ] || $(VENV)/bin/rl-coordconv export results/atari100k $(STUDY_OUT)
+	$(VENV)/bin/rl-coordconv sweep experiments/atari100k.yaml --out $(STUDY_OUT) --workers $(STUDY_WORKERS)
+
+# Copy the finished runs' records (no weights) into results/atari100k and regenerate its report.
+study-report: $(STAMP)
+	$(VENV)/bin/rl-coordconv export $(STUDY_OUT) results/atari100k
+	$(VENV)/bin/rl-coordconv analyze results/atari100k --published experiments/published_100k/published_100k.csv
 
 clean:
 	rm -rf $(VENV) build *.egg-info
