@@ -101,7 +101,7 @@ def derive_seeds(root: int) -> dict[str, int]:
 def default_threads() -> int:
     """Torch threads for one run: the CPUs this process may use, at most 8.
 
-    With the default ``ale_vector`` backend the games step in C++ threads while the learner waits, and
+    With the ``ale_vector`` backend the games step in C++ threads while the learner waits, and
     the learner computes while the games wait, so one run may use every core it is given. Torch's OpenMP
     threads busy-wait, so on a machine shared with other work pass fewer threads (``--threads``); a sweep
     gives each worker its share explicitly, and several one-thread runs side by side use a small machine
@@ -249,8 +249,8 @@ def train(
         without it an existing, incomplete run folder is refused
     :param progress_bar: show a progress bar (agent steps/s, recent mean score)
     :param threads: torch threads (default :func:`default_threads`); set for the whole process
-    :param backend: the environment backend: ``ale_vector`` (ale-py's C++ vector env; repeatable resume)
-        or ``sb3`` (SB3's Atari wrappers; exact resume)
+    :param backend: the environment backend: ``sb3`` (the default; SB3's Atari wrappers; exact resume)
+        or ``ale_vector`` (ale-py's C++ vector env, faster; repeatable resume)
     :param learner: how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`; default
         channels-last weights, no ``torch.compile``); it never changes what is learned
     :param command: the command line to record in ``config.yaml`` (default: this call)
