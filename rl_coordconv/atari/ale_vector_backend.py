@@ -4,7 +4,8 @@
 preprocessing itself (no-op starts, FIRE on reset, frame skip with a max-pool over the last two frames,
 84x84 grayscale, frame stack), returning ``uint8 (N, 4, 84, 84)`` channel-first observations, the
 layout SB3's ``CnnPolicy`` takes as is. Stable-Baselines3 has no adapter for it; this module is one,
-built like CleanRL's envpool variant of PPO (``ppo_atari_envpool.py``) builds its own:
+built like CleanRL's envpool variant of PPO (``ppo_atari_envpool.py``) builds its own, and made to show the
+learner what SB3's ``AtariWrapper`` shows it:
 
 - **Whole-game scores.** ALE's reward clipping is off (``reward_clipping=False``); the adapter clips the
   learner's rewards to {-1, 0, 1} itself and sums the raw rewards per game, so ``info["episode"]`` (SB3
@@ -25,19 +26,28 @@ built like CleanRL's envpool variant of PPO (``ppo_atari_envpool.py``) builds it
   episode (a new game, and under ``terminal_on_life_loss`` every lost life) on a zeroed stack holding the
   first frame only; ALE's C++ stack does so at a new game (ale-py 0.12.1) but runs on across a lost life.
   The adapter zeroes the frames older than the episode's start, for the first ``frame_stack - 1`` steps.
-- **FIRE after a lost life.** SB3's ``FireResetEnv`` presses FIRE in games whose action set has it
-  whenever it resets, so under ``terminal_on_life_loss`` after every lost life (Breakout serves no new
-  ball without it); ALE's C++ env presses it at game start only. The adapter plays FIRE in place of the
-  agent's action on the first agent step after a lost life, in those games. That step is an ordinary
-  transition in which the agent's action has no effect (as in the frames of a death animation), so
-  PPO's and A2C's data stay on-policy; SB3 spends three hidden agent steps there (NOOP, FIRE, action 2).
+- **SB3's reset steps, played by the adapter.** SB3's ``AtariWrapper`` resets an episode with steps the
+  agent never sees: at a game's start, after the no-ops, ``FireResetEnv`` plays FIRE and action 2 (in
+  games whose action set has FIRE); after a lost life ``EpisodicLifeEnv`` plays a NOOP, then
+  ``FireResetEnv`` FIRE and action 2. ALE's C++ env instead presses FIRE for one frame *before* its
+  no-ops and nothing after a lost life, so its ball (Breakout) is served at a fixed moment and the agent
+  starts 0-7 agent steps into the ball's flight. The adapter turns ALE's FIRE off and plays SB3's
+  actions (:func:`reset_actions`) in place of the agent's on the first steps of every game and after
+  every lost life. Those steps stay visible to the learner, as ordinary transitions in which the
+  agent's action has no effect (as in the frames of a death animation), so PPO's and A2C's data stay
+  on-policy; their rewards are zeroed for the learner (SB3's learner never sees them; the whole-game
+  score keeps them), and the frame stack restarts after them, so the agent's first real decision sees
+  what it sees on SB3: a zeroed stack holding the frame after action 2.
+  Why it matters: with ALE's own reset PPO learned Breakout about 25% more slowly (see
+  ``results/README.md``, "the backend check"); a Python replica of those reset semantics on SB3's
+  wrappers slowed PPO the same way, which is how the cause was found.
 
 Differences from the ``sb3`` backend (SB3's ``AtariWrapper``) that remain, all in ALE's C++
-preprocessing: no-op starts draw 0 to ``noop_max - 1`` single-frame no-ops after one FIRE (SB3: 1 to
-``noop_max`` agent steps of no-ops, then FIRE and action 2); grayscale is ALE's palette luminance,
-max-pooled after the conversion (SB3: OpenCV's conversion of the max-pooled colour frames); the frame
-cap counts frames from the end of the no-op start (SB3's ALE cap counts them too, at most
-``4 * noop_max`` frames more).
+preprocessing: no-op starts draw 0 to ``noop_max - 1`` frames (SB3: 1 to ``noop_max``); grayscale is
+ALE's palette luminance, max-pooled after the conversion (SB3: OpenCV's conversion of the max-pooled
+colour frames; the two gave identical observations on a whole Breakout game played in lockstep); the
+frame cap counts frames from the end of the no-op start (SB3's ALE cap counts them too, at most
+``noop_max`` frames more); the reset steps count as agent steps here.
 
 Resume. ``AtariVectorEnv`` exposes no snapshot of its games, so a run on this backend resumes
 *repeatably*, not exactly: the games in progress at the checkpoint are restarted with seeds derived from
@@ -48,6 +58,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,7 +70,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvO
 
 from rl_coordconv.atari.protocols import Protocol
 
-__all__ = ["make", "AleVectorEnv", "default_env_threads", "rom_id", "RESUME"]
+__all__ = ["make", "AleVectorEnv", "default_env_threads", "reset_actions", "rom_id", "RESUME"]
 
 #: How a run on this backend resumes (recorded in ``config.yaml``).
 RESUME = "repeatable"
@@ -79,6 +90,28 @@ def default_env_threads() -> int:
     if bound.isdigit() and int(bound) > 0:
         return int(bound)
     return available_cpus()
+
+
+def reset_actions(meanings: Sequence[str], protocol: Protocol) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The actions SB3's ``AtariWrapper`` plays, unseen by the agent, when it resets an episode.
+
+    At a game's start (after the no-ops) ``FireResetEnv`` plays action 1 (FIRE) and action 2, in games whose
+    action set has FIRE; after a lost life (when a lost life ends the learner's episode)
+    ``EpisodicLifeEnv`` plays a NOOP and ``FireResetEnv`` then plays 1 and 2 again (Stable-Baselines3,
+    ``stable_baselines3/common/atari_wrappers.py``).
+
+    :param meanings: the game's action names, in action-index order
+    :param protocol: the protocol
+    :return: ``(at a game's start, after a lost life)``, action indices
+    """
+    fire = ("FIRE" in meanings) and len(meanings) >= 3
+    if "FIRE" in meanings and not fire:
+        raise ValueError(f"a game with FIRE needs at least 3 actions, got {list(meanings)}")
+    if fire and list(meanings).index("FIRE") != 1:
+        raise ValueError(f"SB3's FireResetEnv needs FIRE as action 1, got {list(meanings)}")
+    start = (1, 2) if fire else ()
+    life = (0, *start) if protocol.terminal_on_life_loss else ()
+    return start, life
 
 
 def rom_id(game: str) -> str:
@@ -132,16 +165,14 @@ class AleVectorEnv(VecEnv):
             episodic_life=False,
             life_loss_info=protocol.terminal_on_life_loss,
             reward_clipping=False,
-            use_fire_reset=True,
+            use_fire_reset=False,  # SB3's FIRE comes after the no-ops: the adapter plays it (see below)
         )
         super().__init__(n_envs, self._venv.single_observation_space, self._venv.single_action_space)
         self._actions: np.ndarray | None = None
-        meanings = self.action_meanings()
-        #: the action pressed after a lost life (None: the game has no FIRE, or life loss is no done)
-        self.fire_action: int | None = (
-            meanings.index("FIRE") if "FIRE" in meanings and protocol.terminal_on_life_loss else None
-        )
-        self._fire_next = np.zeros(n_envs, dtype=bool)
+        #: the actions played in place of the agent's at a game's start and after a lost life
+        self.start_actions, self.life_actions = reset_actions(self.action_meanings(), protocol)
+        self._forced: list[deque[int]] = [deque() for _ in range(n_envs)]
+        self._replaced = np.zeros(n_envs, dtype=bool)
         self._since_start = np.full(n_envs, protocol.frame_stack, dtype=np.int64)
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._frames = np.zeros(n_envs, dtype=np.int64)
@@ -169,8 +200,10 @@ class AleVectorEnv(VecEnv):
         self._returns[:] = 0.0
         self._frames[:] = 0
         self._last_frame[:] = np.asarray(info["episode_frame_number"], dtype=np.int64)
-        self._fire_next[:] = False
         self._since_start[:] = 1
+        for queue in self._forced:
+            queue.clear()
+            queue.extend(self.start_actions)
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return self._mask_stack(obs)
 
@@ -181,9 +214,11 @@ class AleVectorEnv(VecEnv):
         """
         self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
         sent = self._actions
-        if self.fire_action is not None and self._fire_next.any():
-            sent = np.where(self._fire_next, self.fire_action, self._actions)
-            self._fire_next[:] = False
+        self._replaced = np.array([len(queue) > 0 for queue in self._forced])
+        if self._replaced.any():
+            sent = sent.copy()
+            for i in np.flatnonzero(self._replaced):
+                sent[i] = self._forced[i].popleft()
         self._venv.send(sent)
 
     def step_wait(self) -> VecEnvStepReturn:
@@ -217,9 +252,14 @@ class AleVectorEnv(VecEnv):
                 entry["terminal_observation"] = obs[i].copy()
             entry["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         self._last_frame = frame
-        self._fire_next = dones & ~restarted
-        self._since_start = np.where(dones, 1, self._since_start + 1)
+        for i in np.flatnonzero(dones):
+            self._forced[i].clear()
+            self._forced[i].extend(self.start_actions if restarted[i] else self.life_actions)
+        # SB3 starts the stack at the observation after its hidden reset steps, and the learner never
+        # sees those steps' rewards (the whole-game score above keeps them)
+        self._since_start = np.where(dones | self._replaced, 1, self._since_start + 1)
         rewards = np.sign(raw) if self.protocol.clip_reward else raw
+        rewards = np.where(self._replaced & ~dones, 0.0, rewards)
         return self._mask_stack(obs), rewards.astype(np.float32), dones, infos
 
     def _mask_stack(self, obs: np.ndarray) -> np.ndarray:
