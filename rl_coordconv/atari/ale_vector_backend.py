@@ -38,9 +38,10 @@ learner what SB3's ``AtariWrapper`` shows it:
   on-policy; their rewards are zeroed for the learner (SB3's learner never sees them; the whole-game
   score keeps them), and the frame stack restarts after them, so the agent's first real decision sees
   what it sees on SB3: a zeroed stack holding the frame after action 2.
-  Why it matters: with ALE's own reset PPO learned Breakout about 25% more slowly (see
-  ``results/README.md``, "the backend check"); a Python replica of those reset semantics on SB3's
-  wrappers slowed PPO the same way, which is how the cause was found.
+  Why: a Python replica of ALE's own episode starts on SB3's wrappers slowed PPO's learning of Breakout
+  as much as ``ale_vector`` was slower; with SB3's reset steps played here, ``ale_vector`` still learned
+  more slowly in a 2-seed check, so that gap has another cause as well
+  (``experiments/backend_bisect/README.md``).
 
 Differences from the ``sb3`` backend (SB3's ``AtariWrapper``) that remain, all in ALE's C++
 preprocessing: no-op starts draw 0 to ``noop_max - 1`` frames (SB3: 1 to ``noop_max``); grayscale is
