@@ -131,7 +131,7 @@ def bench_env(settings: BenchSettings) -> dict[str, Any]:
     gym.register_envs(ale_py)
     game, n = canonical_game(settings.game), settings.n_envs
     threads = min(n, default_env_threads())
-    ours = make_vec_env(game, n, 0, "standard", backend="ale_vector", threads=threads)
+    ours = make_vec_env(game, n, 0, "standard", backend="ale_vector")  # its default: every game in flight
     sb3 = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n, seed=0), n_stack=4)
     raw = AtariVectorEnv(rom_id(game), n, num_threads=threads, reward_clipping=False, life_loss_info=True)
     space = ours.action_space

@@ -111,10 +111,11 @@ def test_reset_actions_are_sb3s():
         reset_actions(["NOOP", "UP", "FIRE"], get_protocol("standard"))
 
 
-def test_reset_steps_replace_the_agents_actions():
+def test_reset_steps_are_played_unseen():
     # Reference: ale-py's own vector env without its FIRE reset, sent SB3's reset actions by hand
     # (FIRE, action 2 at the game's start; NOOP, FIRE, action 2 after a lost life). The adapter, sent LEFT
-    # throughout, must play the same game, and give the learner no reward on those steps.
+    # throughout, must play the same game with those steps hidden in the done, as SB3's wrappers hide them:
+    # the learner never sees them or their rewards, the whole-game score keeps them.
     from ale_py.vector_env import AtariVectorEnv
     from gymnasium.vector import AutoresetMode
 
@@ -132,28 +133,63 @@ def test_reset_steps_replace_the_agents_actions():
         reward_clipping=False,
         use_fire_reset=False,
     )
+
+    def hidden(actions):
+        score = 0.0
+        for action in actions:
+            ref, reward, terminated, _, _ = raw.step(np.array([action]))
+            assert not terminated[0]
+            score += float(reward[0])
+        return ref, score
+
     try:
         obs = env.reset()
-        ref, _ = raw.reset(seed=np.array([11]))
-        assert np.array_equal(obs[0, -1], ref[0, -1])
-        queue, lives_lost, steps = [1, 2], 0, 0
+        raw.reset(seed=np.array([11]))
+        ref, score = hidden([1, 2])
+        assert np.array_equal(obs[0, -1], ref[0, -1]) and not obs[0, :-1].any()
+        lives_lost, steps = 0, 0
         while lives_lost < 2:
-            forced = bool(queue)
-            action = queue.pop(0) if queue else 3
             obs, rewards, dones, _ = env.step(np.array([3]))
-            ref, _, terminated, _, _ = raw.step(np.array([action]))
+            ref, reward, terminated, _, _ = raw.step(np.array([3]))
             steps += 1
-            assert np.array_equal(obs[0, -1], ref[0, -1]), f"step {steps}"
-            assert dones[0] == terminated[0]
-            if forced:
-                assert rewards[0] == 0.0
+            assert dones[0] == terminated[0], f"step {steps}"
+            assert rewards[0] == np.sign(reward[0])
             if dones[0]:
                 lives_lost += 1
-                queue = [0, 1, 2]
+                ref, _ = hidden([0, 1, 2])
                 assert not obs[0, :-1].any()
+            assert np.array_equal(obs[0, -1], ref[0, -1]), f"step {steps}"
+        assert steps > 40
     finally:
         env.close()
         raw.close()
+
+
+@pytest.mark.parametrize("protocol", ["standard", "machado"])
+def test_the_learner_sees_what_sb3_shows_it(protocol):
+    # Same game, same actions, no-op starts and sticky actions off on both backends (their random draws
+    # come from different generators): step for step the learner gets the same observations, rewards and
+    # dones, and the same whole-game scores, through several games, lost lives and SB3's reset steps.
+    proto = dataclasses.replace(get_protocol(protocol), sticky_action_prob=0.0)
+    sb3 = make_vec_env("Breakout", 1, 0, dataclasses.replace(proto, noop_max=0), backend="sb3")
+    ours = make_vec_env("Breakout", 1, 0, dataclasses.replace(proto, noop_max=1), backend="ale_vector")  # 0 no-ops
+    rng = np.random.default_rng(1)
+    games = dones_seen = 0
+    try:
+        assert np.array_equal(sb3.reset(), ours.reset())
+        for t in range(1_500):
+            action = rng.integers(0, 4, size=1)
+            a, b = sb3.step(action), ours.step(action)
+            assert np.array_equal(a[0], b[0]), f"observation at step {t}"
+            assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2]), f"reward or done at step {t}"
+            if a[2][0]:
+                dones_seen += 1
+                assert a[3][0].get("episode", {}).get("r") == b[3][0].get("episode", {}).get("r")
+                games += "episode" in a[3][0]
+    finally:
+        sb3.close()
+        ours.close()
+    assert games >= 5 and dones_seen >= (5 * games if protocol == "standard" else games)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -163,8 +199,6 @@ def test_the_agent_starts_each_life_where_sb3_starts_it(backend):
     # (23, in a game's first life and after a lost life). ale_vector, with ALE's own reset, served the
     # ball before its no-ops and the first lives lasted 17-24 steps.
     env = make_vec_env("Breakout", 4, 0, "standard", backend=backend)
-    start, life = reset_actions(env.env_method("get_action_meanings")[0], get_protocol("standard"))
-    reset_steps = (len(start), len(life)) if backend == "ale_vector" else (0, 0)
     first, later = [], []
     try:
         env.reset()
@@ -173,8 +207,7 @@ def test_the_agent_starts_each_life_where_sb3_starts_it(backend):
             _, _, dones, infos = env.step(np.zeros(4, dtype=np.int64))
             steps += 1
             for i in np.flatnonzero(dones):
-                own = steps[i] - reset_steps[0 if lives[i] == 0 else 1]
-                (first if lives[i] == 0 else later).append(int(own))
+                (first if lives[i] == 0 else later).append(int(steps[i]))
                 lives[i] = 0 if "episode" in infos[i] else lives[i] + 1
                 steps[i] = 0
     finally:
@@ -188,30 +221,24 @@ def test_the_agent_starts_each_life_where_sb3_starts_it(backend):
 @pytest.mark.parametrize("protocol", ["standard", "machado"])
 def test_every_episode_starts_on_a_zeroed_stack(backend, protocol):
     # SB3's VecFrameStack: after every done (a new game, or a lost life under the standard protocol) the
-    # stack holds the newest frame only, then fills up one frame per step. SB3's reset steps are hidden
-    # in that done; ale_vector shows them (reset_actions), so its stack starts again after each of them.
+    # stack holds the newest frame only, then fills up one frame per step (SB3's reset steps are hidden
+    # in that done, on both backends).
     env = make_vec_env("Breakout", 2, 1, protocol, backend=backend)
-    start, life = reset_actions(env.env_method("get_action_meanings")[0], get_protocol(protocol))
-    if backend == "sb3":
-        start, life = (), ()
     rng = np.random.default_rng(0)
     checked = 0
     try:
         obs = env.reset()
         assert not obs[:, :3].any() and obs[:, 3].any()
         since = np.ones(2, dtype=int)
-        pending = np.full(2, len(start))
         for _ in range(3_000):
             obs, _, dones, infos = env.step(rng.integers(0, env.action_space.n, size=2))
-            since = np.where(dones | (pending > 0), 1, since + 1)
-            pending = np.maximum(pending - 1, 0)
+            since = np.where(dones, 1, since + 1)
             for i in range(2):
                 empty = max(0, 4 - since[i])
                 assert not obs[i, :empty].any(), f"frames older than the episode start at step {since[i]}"
                 assert obs[i, empty:].reshape(4 - empty, -1).any(axis=1).all()
                 if dones[i]:
                     assert infos[i]["terminal_observation"].reshape(4, -1).any(axis=1).all()
-                    pending[i] = len(start) if "episode" in infos[i] else len(life)
                     checked += 1
     finally:
         env.close()

@@ -19,36 +19,38 @@ learner what SB3's ``AtariWrapper`` shows it:
   ``info["TimeLimit.truncated"]`` marks games cut at the frame cap (a truncation, so PPO/A2C bootstrap
   from the value of the terminal observation). A game restart is told from a life loss by ALE's
   per-game frame counter, which only a new game sets back.
-- **Threads.** ``num_threads`` defaults to the cores this process may use (:func:`default_env_threads`):
-  a sweep worker's share when the sweep set ``OMP_NUM_THREADS``, else the CPU affinity mask.
-
+- **One lane per game.** Every environment is its own one-game ``AtariVectorEnv`` (a *lane*, one C++
+  thread, asleep while idle): an agent step sends each lane its action and then collects them all, so
+  the games step in parallel on the cores the process may use (``threads`` caps how many at once), and
+  the adapter can step one game alone, which SB3's hidden reset steps need (below). ale-py's batched
+  interface cannot: its ``send`` steps every game of the vector.
 - **What the learner sees at an episode start, as on SB3's stack.** SB3's ``VecFrameStack`` starts every
   episode (a new game, and under ``terminal_on_life_loss`` every lost life) on a zeroed stack holding the
   first frame only; ALE's C++ stack does so at a new game (ale-py 0.12.1) but runs on across a lost life.
   The adapter zeroes the frames older than the episode's start, for the first ``frame_stack - 1`` steps.
-- **SB3's reset steps, played by the adapter.** SB3's ``AtariWrapper`` resets an episode with steps the
+- **SB3's reset steps, hidden as SB3 hides them.** SB3's ``AtariWrapper`` resets an episode with steps the
   agent never sees: at a game's start, after the no-ops, ``FireResetEnv`` plays FIRE and action 2 (in
   games whose action set has FIRE); after a lost life ``EpisodicLifeEnv`` plays a NOOP, then
   ``FireResetEnv`` FIRE and action 2. ALE's C++ env instead presses FIRE for one frame *before* its
   no-ops and nothing after a lost life, so its ball (Breakout) is served at a fixed moment and the agent
-  starts 0-7 agent steps into the ball's flight. The adapter turns ALE's FIRE off and plays SB3's
-  actions (:func:`reset_actions`) in place of the agent's on the first steps of every game and after
-  every lost life. Those steps stay visible to the learner, as ordinary transitions in which the
-  agent's action has no effect (as in the frames of a death animation), so PPO's and A2C's data stay
-  on-policy; their rewards are zeroed for the learner (SB3's learner never sees them; the whole-game
-  score keeps them), and the frame stack restarts after them, so the agent's first real decision sees
-  what it sees on SB3: a zeroed stack holding the frame after action 2.
+  starts 0-7 agent steps into the ball's flight. The adapter turns ALE's FIRE off and, inside the agent
+  step that ends an episode, plays SB3's actions (:func:`reset_actions`) in that game alone: they are no
+  agent steps, the learner sees neither them nor their rewards (the whole-game score keeps them), and
+  the observation it gets with the done is the frame after action 2, on a zeroed stack.
   Why: a Python replica of ALE's own episode starts on SB3's wrappers slowed PPO's learning of Breakout
-  as much as ``ale_vector`` was slower; with SB3's reset steps played here, ``ale_vector`` still learned
-  more slowly in a 2-seed check, so that gap has another cause as well
-  (``experiments/backend_bisect/README.md``).
+  as much as ``ale_vector`` was slower; playing SB3's actions as visible steps in the agent's place did
+  not close the gap (``experiments/backend_bisect/README.md``). With the steps hidden, given the same
+  actions and no no-op starts, the learner gets step for step the observations, rewards, dones and
+  scores SB3's pipeline gives it (``tests/test_ale_vector.py``).
 
 Differences from the ``sb3`` backend (SB3's ``AtariWrapper``) that remain, all in ALE's C++
 preprocessing: no-op starts draw 0 to ``noop_max - 1`` frames (SB3: 1 to ``noop_max``); grayscale is
 ALE's palette luminance, max-pooled after the conversion (SB3: OpenCV's conversion of the max-pooled
-colour frames; the two gave identical observations on a whole Breakout game played in lockstep); the
+colour frames; the two give identical Breakout frames, while on MsPacman 27 pixels of every frame
+differ by up to 37 grey levels); the
 frame cap counts frames from the end of the no-op start (SB3's ALE cap counts them too, at most
-``noop_max`` frames more); the reset steps count as agent steps here.
+``noop_max`` frames more); a life lost within the reset steps (not seen in practice) starts them again
+where SB3 plays the rest of its sequence.
 
 Resume. ``AtariVectorEnv`` exposes no snapshot of its games, so a run on this backend resumes
 *repeatably*, not exactly: the games in progress at the checkpoint are restarted with seeds derived from
@@ -57,6 +59,7 @@ the checkpoint (see :mod:`rl_coordconv.training`). Two resumes of the same check
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import deque
@@ -127,14 +130,34 @@ def rom_id(game: str) -> str:
     return str(gym.spec(f"ALE/{game}-v5").kwargs["game"])
 
 
+@dataclasses.dataclass(frozen=True)
+class _LaneStep:
+    """One agent step of some of the games, as ``(n_envs, ...)`` arrays."""
+
+    obs: np.ndarray
+    raw: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    frame: np.ndarray
+    final_obs: dict[int, np.ndarray]
+
+    @property
+    def dones(self) -> np.ndarray:
+        """Terminated or truncated."""
+        return self.terminated | self.truncated
+
+
 class AleVectorEnv(VecEnv):
     """SB3 ``VecEnv`` over ``ale_py.AtariVectorEnv`` (see the module docstring for its semantics).
+
+    Each environment is its own one-game ``AtariVectorEnv`` (a *lane*, with one C++ thread that sleeps
+    while idle), so the adapter can play SB3's reset steps in one game while the others wait.
 
     :param game: canonical game name
     :param n_envs: number of environments
     :param seed: seed of environment 0 (environment ``i`` gets ``seed + i`` at its first reset)
     :param protocol: the protocol's settings
-    :param threads: C++ threads stepping the games (default :func:`default_env_threads`)
+    :param threads: at most this many games step at once (default: all ``n_envs``)
     """
 
     render_mode: str | None = None
@@ -147,33 +170,36 @@ class AleVectorEnv(VecEnv):
         ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
         self.game = game
         self.protocol = protocol
-        self.threads = int(threads) if threads is not None else min(n_envs, default_env_threads())
-        self._venv = AtariVectorEnv(
-            rom_id(game),
-            n_envs,
-            num_threads=self.threads,
-            max_num_frames_per_episode=protocol.max_frames,
-            repeat_action_probability=protocol.sticky_action_prob,
-            full_action_space=protocol.full_action_space,
-            autoreset_mode=AutoresetMode.SAME_STEP,
-            img_height=protocol.screen_size,
-            img_width=protocol.screen_size,
-            grayscale=True,
-            stack_num=protocol.frame_stack,
-            frameskip=protocol.frame_skip,
-            maxpool=True,
-            noop_max=protocol.noop_max,
-            episodic_life=False,
-            life_loss_info=protocol.terminal_on_life_loss,
-            reward_clipping=False,
-            use_fire_reset=False,  # SB3's FIRE comes after the no-ops: the adapter plays it (see below)
-        )
-        super().__init__(n_envs, self._venv.single_observation_space, self._venv.single_action_space)
-        self._actions: np.ndarray | None = None
-        #: the actions played in place of the agent's at a game's start and after a lost life
+        self.threads = max(1, min(n_envs, int(threads))) if threads is not None else n_envs
+        self._lanes = [
+            AtariVectorEnv(
+                rom_id(game),
+                1,
+                num_threads=1,
+                max_num_frames_per_episode=protocol.max_frames,
+                repeat_action_probability=protocol.sticky_action_prob,
+                full_action_space=protocol.full_action_space,
+                autoreset_mode=AutoresetMode.SAME_STEP,
+                img_height=protocol.screen_size,
+                img_width=protocol.screen_size,
+                grayscale=True,
+                stack_num=protocol.frame_stack,
+                frameskip=protocol.frame_skip,
+                maxpool=True,
+                noop_max=protocol.noop_max,
+                episodic_life=False,
+                life_loss_info=protocol.terminal_on_life_loss,
+                reward_clipping=False,
+                use_fire_reset=False,  # SB3's FIRE comes after the no-ops: the adapter plays it (see below)
+            )
+            for _ in range(n_envs)
+        ]
+        lane = self._lanes[0]
+        super().__init__(n_envs, lane.single_observation_space, lane.single_action_space)
+        self._obs_shape: tuple[int, ...] = tuple(lane.single_observation_space.shape or ())
+        self._actions = np.zeros(n_envs, dtype=np.int64)
+        #: the actions played, unseen by the learner, at a game's start and after a lost life
         self.start_actions, self.life_actions = reset_actions(self.action_meanings(), protocol)
-        self._forced: list[deque[int]] = [deque() for _ in range(n_envs)]
-        self._replaced = np.zeros(n_envs, dtype=bool)
         self._since_start = np.full(n_envs, protocol.frame_stack, dtype=np.int64)
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._frames = np.zeros(n_envs, dtype=np.int64)
@@ -187,98 +213,155 @@ class AleVectorEnv(VecEnv):
     def reset(self) -> VecEnvObs:
         """Start a new game in every environment (seeded by :meth:`seed` when it was called since).
 
-        :return: the first observations, ``uint8 (n_envs, stack, size, size)``
+        :return: the first observations, ``uint8 (n_envs, stack, size, size)``: each game's frame after
+            its no-ops and SB3's reset steps, on a zeroed stack
         """
         seeds = self._seeds
         if any(s is not None for s in seeds):
             fallback = np.random.SeedSequence().generate_state(self.num_envs)
-            arr = np.array([s if s is not None else int(f) % 2**31 for s, f in zip(seeds, fallback)], dtype=np.int64)
-            obs, info = self._venv.reset(seed=arr)
+            chosen = [s if s is not None else int(f) % 2**31 for s, f in zip(seeds, fallback)]
+            starts = [lane.reset(seed=np.array([s], dtype=np.int64)) for lane, s in zip(self._lanes, chosen)]
         else:
-            obs, info = self._venv.reset()
+            starts = [lane.reset() for lane in self._lanes]
         self._reset_seeds()
         self._reset_options()
+        obs = np.concatenate([o for o, _ in starts])
         self._returns[:] = 0.0
         self._frames[:] = 0
-        self._last_frame[:] = np.asarray(info["episode_frame_number"], dtype=np.int64)
+        self._last_frame[:] = [int(info["episode_frame_number"][0]) for _, info in starts]
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        self._play_reset_steps({i: self.start_actions for i in range(self.num_envs)}, obs, infos)
         self._since_start[:] = 1
-        for queue in self._forced:
-            queue.clear()
-            queue.extend(self.start_actions)
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return self._mask_stack(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
-        """Send one action per environment to the C++ threads.
+        """Take one action per environment (the games step in :meth:`step_wait`).
 
         :param actions: ``(n_envs,)`` action indices
         """
         self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        sent = self._actions
-        self._replaced = np.array([len(queue) > 0 for queue in self._forced])
-        if self._replaced.any():
-            sent = sent.copy()
-            for i in np.flatnonzero(self._replaced):
-                sent[i] = self._forced[i].popleft()
-        self._venv.send(sent)
 
     def step_wait(self) -> VecEnvStepReturn:
-        """Wait for the step sent by :meth:`step_async`.
+        """Step every game by the actions of :meth:`step_async`, then play SB3's reset steps where an episode ended.
 
         :return: observations, learner rewards (clipped when the protocol says so), dones (a lost life
             counts when the protocol says so) and one info dict per environment
         """
-        obs, raw, terminated, truncated, info = self._venv.recv()
-        raw = np.asarray(raw, dtype=np.float64)
-        terminated = np.asarray(terminated, dtype=bool)
-        truncated = np.asarray(truncated, dtype=bool)
-        frame = np.asarray(info["episode_frame_number"], dtype=np.int64)
-        dones = terminated | truncated
-        # A new game started in this agent step (SAME_STEP autoreset) exactly when ALE's per-game frame
-        # counter went back; a lost life (a termination for the learner) keeps counting.
-        restarted = dones & (truncated | (frame <= self._last_frame))
-        self._returns += raw
-        self._frames += np.where(restarted, self.protocol.frame_skip, frame - self._last_frame)
+        envs = list(range(self.num_envs))
+        step = self._step_lanes(envs, self._actions)
+        obs, dones = step.obs, step.dones
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        final_obs = info.get("final_obs")
-        elapsed = round(time.time() - self._start, 6)
+        restarted = self._account(envs, step, infos)
         for i in np.flatnonzero(dones):
-            entry = infos[i]
-            if restarted[i]:
-                entry["terminal_observation"] = final_obs[i] if final_obs is not None else obs[i]
-                entry["episode"] = {"r": float(self._returns[i]), "l": int(self._frames[i]), "t": elapsed}
-                self._returns[i] = 0.0
-                self._frames[i] = 0
-            else:
-                entry["terminal_observation"] = obs[i].copy()
-            entry["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-        self._last_frame = frame
-        for i in np.flatnonzero(dones):
-            self._forced[i].clear()
-            self._forced[i].extend(self.start_actions if restarted[i] else self.life_actions)
-        # SB3 starts the stack at the observation after its hidden reset steps, and the learner never
-        # sees those steps' rewards (the whole-game score above keeps them)
-        self._since_start = np.where(dones | self._replaced, 1, self._since_start + 1)
-        rewards = np.sign(raw) if self.protocol.clip_reward else raw
-        rewards = np.where(self._replaced & ~dones, 0.0, rewards)
+            last = step.final_obs.get(int(i), obs[i]) if restarted[i] else obs[i]
+            # the episode's frames: those held before this step, and this step's
+            infos[i]["terminal_observation"] = self._mask_stack(last[None].copy(), since=self._since_start[[i]] + 1)[0]
+            infos[i]["TimeLimit.truncated"] = bool(step.truncated[i] and not step.terminated[i])
+        self._play_reset_steps(
+            {int(i): self.start_actions if restarted[i] else self.life_actions for i in np.flatnonzero(dones)},
+            obs,
+            infos,
+        )
+        self._since_start = np.where(dones, 1, self._since_start + 1)
+        rewards = np.sign(step.raw) if self.protocol.clip_reward else step.raw
         return self._mask_stack(obs), rewards.astype(np.float32), dones, infos
 
-    def _mask_stack(self, obs: np.ndarray) -> np.ndarray:
+    def _step_lanes(self, envs: Sequence[int], actions: Sequence[int] | np.ndarray) -> _LaneStep:
+        """Step the games ``envs`` by one agent step each, at most :attr:`threads` at once.
+
+        :param envs: environment indices
+        :param actions: one action per environment in ``envs`` (indexed like ``envs``; all ``n_envs``
+            when ``envs`` is every environment)
+        :return: the step's results, ``(n_envs, ...)`` arrays (other environments' rows are zero)
+        """
+        obs = np.zeros((self.num_envs, *self._obs_shape), dtype=np.uint8)
+        raw = np.zeros(self.num_envs, dtype=np.float64)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        frames = self._last_frame.copy()
+        final_obs: dict[int, np.ndarray] = {}
+        window = self.threads
+        for k in range(min(window, len(envs))):
+            self._lanes[envs[k]].send(np.array([actions[k]], dtype=np.int64))
+        for k, i in enumerate(envs):
+            o, r, te, tr, info = self._lanes[i].recv()
+            if k + window < len(envs):
+                self._lanes[envs[k + window]].send(np.array([actions[k + window]], dtype=np.int64))
+            obs[i], raw[i], terminated[i], truncated[i] = o[0], r[0], te[0], tr[0]
+            frames[i] = info["episode_frame_number"][0]
+            if "final_obs" in info:
+                final_obs[i] = np.asarray(info["final_obs"][0])
+        return _LaneStep(obs, raw, terminated, truncated, frames, final_obs)
+
+    def _account(self, envs: Sequence[int], step: _LaneStep, infos: list[dict[str, Any]]) -> np.ndarray:
+        """Add a step of the games ``envs`` to their whole-game scores; put an ended game's score in its info.
+
+        A new game started in this step (SAME_STEP autoreset) exactly when ALE's per-game frame counter went
+        back; a lost life (a termination for the learner) keeps counting.
+
+        :param envs: the environments that stepped
+        :param step: their step
+        :param infos: the agent step's info dicts
+        :return: ``(n_envs,)``: which games restarted
+        """
+        frame, raw, dones, truncated = step.frame, step.raw, step.dones, step.truncated
+        restarted = np.zeros(self.num_envs, dtype=bool)
+        idx = np.asarray(envs, dtype=np.int64)
+        restarted[idx] = dones[idx] & (truncated[idx] | (frame[idx] <= self._last_frame[idx]))
+        self._returns[idx] += raw[idx]
+        self._frames[idx] += np.where(restarted[idx], self.protocol.frame_skip, frame[idx] - self._last_frame[idx])
+        self._last_frame[idx] = frame[idx]
+        elapsed = round(time.time() - self._start, 6)
+        for i in np.flatnonzero(restarted):
+            # at most one game ends per agent step: a game cannot end within its own reset steps
+            infos[i]["episode"] = {"r": float(self._returns[i]), "l": int(self._frames[i]), "t": elapsed}
+            self._returns[i] = 0.0
+            self._frames[i] = 0
+        return restarted
+
+    def _play_reset_steps(self, queues: dict[int, Sequence[int]], obs: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """Play SB3's reset steps, unseen by the learner, in the games that need them.
+
+        Their rewards count in the whole-game score only; a game that ends in them restarts (and a lost
+        life starts its steps again), as SB3's ``FireResetEnv`` resets again; ``obs`` gets each game's
+        observation after its last reset step.
+
+        :param queues: environment index -> the actions to play
+        :param obs: ``(n_envs, ...)`` observations, changed in place
+        :param infos: the step's info dicts (an ended game's score goes there)
+        """
+        pending = {i: deque(q) for i, q in queues.items() if q}
+        while pending:
+            envs = sorted(pending)
+            step = self._step_lanes(envs, [pending[i].popleft() for i in envs])
+            restarted = self._account(envs, step, infos)
+            for i in envs:
+                obs[i] = step.obs[i]
+                if step.dones[i]:
+                    pending[i] = deque(self.start_actions if restarted[i] else self.life_actions)
+                if not pending[i]:
+                    del pending[i]
+
+    def _mask_stack(self, obs: np.ndarray, since: np.ndarray | None = None) -> np.ndarray:
         """Zero the stacked frames older than each environment's episode start (SB3's ``VecFrameStack``).
 
-        :param obs: ``(n_envs, stack, size, size)`` observations from ALE, changed in place
+        :param obs: ``(n, stack, size, size)`` observations from ALE, changed in place
+        :param since: ``(n,)`` frames of the episode each row holds (default: every environment's current)
         :return: ``obs``
         """
         stack = obs.shape[1]
-        for i in np.flatnonzero(self._since_start < stack):
-            obs[i, : stack - self._since_start[i]] = 0
+        since = self._since_start if since is None else since
+        for i in np.flatnonzero(since < stack):
+            obs[i, : stack - since[i]] = 0
         return obs
 
     def close(self) -> None:
         """Stop the C++ threads (idempotent)."""
         if not self._closed:
             self._closed = True
-            self._venv.close()
+            for lane in self._lanes:
+                lane.close()
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         """The C++ environments keep no RGB screens to render: ``None`` per environment.
@@ -344,7 +427,7 @@ class AleVectorEnv(VecEnv):
 
         :return: e.g. ``["NOOP", "FIRE", "RIGHT", "LEFT"]``
         """
-        return [str(getattr(a, "name", a)).removeprefix("PLAYER_A_") for a in self._venv.ale.get_action_set()]
+        return [str(getattr(a, "name", a)).removeprefix("PLAYER_A_") for a in self._lanes[0].ale.get_action_set()]
 
 
 def make(game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | None = None) -> VecEnv:
