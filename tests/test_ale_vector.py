@@ -171,21 +171,21 @@ def test_the_learner_sees_what_sb3_shows_it(protocol):
     # come from different generators): step for step the learner gets the same observations, rewards and
     # dones, and the same whole-game scores, through several games, lost lives and SB3's reset steps.
     proto = dataclasses.replace(get_protocol(protocol), sticky_action_prob=0.0)
-    sb3 = make_vec_env("Breakout", 1, 0, dataclasses.replace(proto, noop_max=0), backend="sb3")
-    ours = make_vec_env("Breakout", 1, 0, dataclasses.replace(proto, noop_max=1), backend="ale_vector")  # 0 no-ops
+    sb3 = make_vec_env("Breakout", 2, 0, dataclasses.replace(proto, noop_max=0), backend="sb3")
+    ours = make_vec_env("Breakout", 2, 0, dataclasses.replace(proto, noop_max=1), backend="ale_vector")  # 0 no-ops
     rng = np.random.default_rng(1)
     games = dones_seen = 0
     try:
         assert np.array_equal(sb3.reset(), ours.reset())
-        for t in range(1_500):
-            action = rng.integers(0, 4, size=1)
+        for t in range(1_000):
+            action = rng.integers(0, 4, size=2)
             a, b = sb3.step(action), ours.step(action)
             assert np.array_equal(a[0], b[0]), f"observation at step {t}"
             assert np.array_equal(a[1], b[1]) and np.array_equal(a[2], b[2]), f"reward or done at step {t}"
-            if a[2][0]:
+            for i in np.flatnonzero(a[2]):
                 dones_seen += 1
-                assert a[3][0].get("episode", {}).get("r") == b[3][0].get("episode", {}).get("r")
-                games += "episode" in a[3][0]
+                assert a[3][i].get("episode", {}).get("r") == b[3][i].get("episode", {}).get("r")
+                games += "episode" in a[3][i]
     finally:
         sb3.close()
         ours.close()

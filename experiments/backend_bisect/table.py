@@ -22,6 +22,8 @@ PIPELINES = {
             ("sb3 + exposed FIRE after a lost life (life)", "mimic_life"),
             ("ale_vector at b2f1e17", "ale_vector_b2f1e17"),
             ("ale_vector at b2f1e17, reset steps masked (uncommitted)", "ale_vector_masked"),
+            ("ale_vector at dc72721, reset steps hidden", "ale_vector_hidden"),
+            ("sb3, run as the rows above (train, 1 torch thread)", "sb3_train"),
         ]
     },
 }
