@@ -23,7 +23,8 @@ PIPELINES = {
             ("ale_vector at b2f1e17", "ale_vector_b2f1e17"),
             ("ale_vector at b2f1e17, reset steps masked (uncommitted)", "ale_vector_masked"),
             ("ale_vector at dc72721, reset steps hidden", "ale_vector_hidden"),
-            ("sb3, run as the rows above (train, 1 torch thread)", "sb3_train"),
+            ("sb3 at dc72721, run as the rows above (train, 1 torch thread)", "sb3_train"),
+            ("plain SB3, 1 torch thread (plain_sb3.py, stopped at 100k)", "plain_sb3"),
         ]
     },
 }

@@ -37,11 +37,9 @@ learner what SB3's ``AtariWrapper`` shows it:
   step that ends an episode, plays SB3's actions (:func:`reset_actions`) in that game alone: they are no
   agent steps, the learner sees neither them nor their rewards (the whole-game score keeps them), and
   the observation it gets with the done is the frame after action 2, on a zeroed stack.
-  Why: a Python replica of ALE's own episode starts on SB3's wrappers slowed PPO's learning of Breakout
-  as much as ``ale_vector`` was slower; playing SB3's actions as visible steps in the agent's place did
-  not close the gap (``experiments/backend_bisect/README.md``). With the steps hidden, given the same
-  actions and no no-op starts, the learner gets step for step the observations, rewards, dones and
-  scores SB3's pipeline gives it (``tests/test_ale_vector.py``).
+  With the steps hidden, given the same actions and no no-op starts, the learner gets step for step the
+  observations, rewards, dones and scores SB3's pipeline gives it (``tests/test_ale_vector.py``), and
+  PPO learns Breakout alike on both backends (``experiments/backend_bisect/README.md``).
 
 Differences from the ``sb3`` backend (SB3's ``AtariWrapper``) that remain, all in ALE's C++
 preprocessing: no-op starts draw 0 to ``noop_max - 1`` frames (SB3: 1 to ``noop_max``); grayscale is
