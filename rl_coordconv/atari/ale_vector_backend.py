@@ -21,7 +21,7 @@ learner what SB3's ``AtariWrapper`` shows it:
   per-game frame counter, which only a new game sets back.
 - **One lane per game.** Every environment is its own one-game ``AtariVectorEnv`` (a *lane*, one C++
   thread, asleep while idle): an agent step sends each lane its action and then collects them all, so
-  the games step in parallel on the cores the process may use (``threads`` caps how many at once), and
+  the games step in parallel on the cores the process may use (``threads`` pins them to that many), and
   the adapter can step one game alone, which SB3's hidden reset steps need (below). ale-py's batched
   interface cannot: its ``send`` steps every game of the vector.
 - **What the learner sees at an episode start, as on SB3's stack.** SB3's ``VecFrameStack`` starts every
@@ -57,7 +57,6 @@ the checkpoint (see :mod:`rl_coordconv.training`). Two resumes of the same check
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections import deque
@@ -128,23 +127,6 @@ def rom_id(game: str) -> str:
     return str(gym.spec(f"ALE/{game}-v5").kwargs["game"])
 
 
-@dataclasses.dataclass(frozen=True)
-class _LaneStep:
-    """One agent step of some of the games, as ``(n_envs, ...)`` arrays."""
-
-    obs: np.ndarray
-    raw: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    frame: np.ndarray
-    final_obs: dict[int, np.ndarray]
-
-    @property
-    def dones(self) -> np.ndarray:
-        """Terminated or truncated."""
-        return self.terminated | self.truncated
-
-
 class AleVectorEnv(VecEnv):
     """SB3 ``VecEnv`` over ``ale_py.AtariVectorEnv`` (see the module docstring for its semantics).
 
@@ -155,7 +137,8 @@ class AleVectorEnv(VecEnv):
     :param n_envs: number of environments
     :param seed: seed of environment 0 (environment ``i`` gets ``seed + i`` at its first reset)
     :param protocol: the protocol's settings
-    :param threads: at most this many games step at once (default: all ``n_envs``)
+    :param threads: pin the games' threads to this many of the process's CPUs (default: no pinning; the OS
+        spreads them over the CPUs the process may use)
     """
 
     render_mode: str | None = None
@@ -168,12 +151,15 @@ class AleVectorEnv(VecEnv):
         ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
         self.game = game
         self.protocol = protocol
-        self.threads = max(1, min(n_envs, int(threads))) if threads is not None else n_envs
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+        self.threads = max(1, min(len(cpus), int(threads))) if threads is not None else len(cpus)
+        pins = [cpus[i % self.threads] if threads is not None else -1 for i in range(n_envs)]
         self._lanes = [
             AtariVectorEnv(
                 rom_id(game),
                 1,
                 num_threads=1,
+                thread_affinity_offset=pins[i],
                 max_num_frames_per_episode=protocol.max_frames,
                 repeat_action_probability=protocol.sticky_action_prob,
                 full_action_space=protocol.full_action_space,
@@ -190,12 +176,13 @@ class AleVectorEnv(VecEnv):
                 reward_clipping=False,
                 use_fire_reset=False,  # SB3's FIRE comes after the no-ops: the adapter plays it (see below)
             )
-            for _ in range(n_envs)
+            for i in range(n_envs)
         ]
         lane = self._lanes[0]
         super().__init__(n_envs, lane.single_observation_space, lane.single_action_space)
         self._obs_shape: tuple[int, ...] = tuple(lane.single_observation_space.shape or ())
         self._actions = np.zeros(n_envs, dtype=np.int64)
+        self._paddle = np.ones(1, dtype=np.float32)
         #: the actions played, unseen by the learner, at a game's start and after a lost life
         self.start_actions, self.life_actions = reset_actions(self.action_meanings(), protocol)
         self._since_start = np.full(n_envs, protocol.frame_stack, dtype=np.int64)
@@ -228,118 +215,117 @@ class AleVectorEnv(VecEnv):
         self._frames[:] = 0
         self._last_frame[:] = [int(info["episode_frame_number"][0]) for _, info in starts]
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        self._play_reset_steps({i: self.start_actions for i in range(self.num_envs)}, obs, infos)
+        queues = {i: deque(self.start_actions) for i in range(self.num_envs) if self.start_actions}
+        for i, queue in queues.items():
+            self._send(i, queue.popleft())
+        self._play_reset_steps(queues, obs, infos)
         self._since_start[:] = 1
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return self._mask_stack(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
-        """Take one action per environment (the games step in :meth:`step_wait`).
+        """Send one action per environment to its game's C++ thread.
 
         :param actions: ``(n_envs,)`` action indices
         """
         self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        for i in range(self.num_envs):
+            self._send(i, int(self._actions[i]))
 
     def step_wait(self) -> VecEnvStepReturn:
-        """Step every game by the actions of :meth:`step_async`, then play SB3's reset steps where an episode ended.
+        """Collect the agent step of every game; where an episode ended, play SB3's reset steps unseen.
+
+        A game's reset steps start as soon as its own agent step is back, while the others are collected.
 
         :return: observations, learner rewards (clipped when the protocol says so), dones (a lost life
             counts when the protocol says so) and one info dict per environment
         """
-        envs = list(range(self.num_envs))
-        step = self._step_lanes(envs, self._actions)
-        obs, dones = step.obs, step.dones
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        restarted = self._account(envs, step, infos)
-        for i in np.flatnonzero(dones):
-            last = step.final_obs.get(int(i), obs[i]) if restarted[i] else obs[i]
-            # the episode's frames: those held before this step, and this step's
-            infos[i]["terminal_observation"] = self._mask_stack(last[None].copy(), since=self._since_start[[i]] + 1)[0]
-            infos[i]["TimeLimit.truncated"] = bool(step.truncated[i] and not step.terminated[i])
-        self._play_reset_steps(
-            {int(i): self.start_actions if restarted[i] else self.life_actions for i in np.flatnonzero(dones)},
-            obs,
-            infos,
-        )
+        n = self.num_envs
+        obs = np.empty((n, *self._obs_shape), dtype=np.uint8)
+        raw = np.zeros(n, dtype=np.float64)
+        dones = np.zeros(n, dtype=bool)
+        infos: list[dict[str, Any]] = [{} for _ in range(n)]
+        queues: dict[int, deque[int]] = {}
+        for i in range(n):
+            o, r, terminated, truncated, info = self._lanes[i].ale.recv()
+            obs[i], raw[i], dones[i] = o[0], r[0], terminated[0] or truncated[0]
+            restarted = self._account(i, float(r[0]), bool(dones[i]), bool(truncated[0]), info, infos[i])
+            if dones[i]:
+                last = np.asarray(info["final_obs"][0]) if restarted and "final_obs" in info else o[0]
+                # the episode's frames: those held before this step, and this step's
+                infos[i]["terminal_observation"] = self._mask_stack(last[None].copy(), self._since_start[[i]] + 1)[0]
+                infos[i]["TimeLimit.truncated"] = bool(truncated[0] and not terminated[0])
+                queue = deque(self.start_actions if restarted else self.life_actions)
+                if queue:
+                    self._send(i, queue.popleft())
+                    queues[i] = queue
+        self._play_reset_steps(queues, obs, infos)
         self._since_start = np.where(dones, 1, self._since_start + 1)
-        rewards = np.sign(step.raw) if self.protocol.clip_reward else step.raw
+        rewards = np.sign(raw) if self.protocol.clip_reward else raw
         return self._mask_stack(obs), rewards.astype(np.float32), dones, infos
 
-    def _step_lanes(self, envs: Sequence[int], actions: Sequence[int] | np.ndarray) -> _LaneStep:
-        """Step the games ``envs`` by one agent step each, at most :attr:`threads` at once.
+    def _send(self, env: int, action: int) -> None:
+        """Send one action to one game's C++ thread (ale-py's ``ALEVectorInterface.send``).
 
-        :param envs: environment indices
-        :param actions: one action per environment in ``envs`` (indexed like ``envs``; all ``n_envs``
-            when ``envs`` is every environment)
-        :return: the step's results, ``(n_envs, ...)`` arrays (other environments' rows are zero)
+        :param env: environment index
+        :param action: action index
         """
-        obs = np.zeros((self.num_envs, *self._obs_shape), dtype=np.uint8)
-        raw = np.zeros(self.num_envs, dtype=np.float64)
-        terminated = np.zeros(self.num_envs, dtype=bool)
-        truncated = np.zeros(self.num_envs, dtype=bool)
-        frames = self._last_frame.copy()
-        final_obs: dict[int, np.ndarray] = {}
-        window = self.threads
-        for k in range(min(window, len(envs))):
-            self._lanes[envs[k]].send(np.array([actions[k]], dtype=np.int64))
-        for k, i in enumerate(envs):
-            o, r, te, tr, info = self._lanes[i].recv()
-            if k + window < len(envs):
-                self._lanes[envs[k + window]].send(np.array([actions[k + window]], dtype=np.int64))
-            obs[i], raw[i], terminated[i], truncated[i] = o[0], r[0], te[0], tr[0]
-            frames[i] = info["episode_frame_number"][0]
-            if "final_obs" in info:
-                final_obs[i] = np.asarray(info["final_obs"][0])
-        return _LaneStep(obs, raw, terminated, truncated, frames, final_obs)
+        self._lanes[env].ale.send(np.array([action], dtype=np.int64), self._paddle)
 
-    def _account(self, envs: Sequence[int], step: _LaneStep, infos: list[dict[str, Any]]) -> np.ndarray:
-        """Add a step of the games ``envs`` to their whole-game scores; put an ended game's score in its info.
+    def _account(
+        self, env: int, raw: float, done: bool, truncated: bool, info: dict[str, Any], out: dict[str, Any]
+    ) -> bool:
+        """Add one step of one game to its whole-game score; put an ended game's score in ``out``.
 
         A new game started in this step (SAME_STEP autoreset) exactly when ALE's per-game frame counter went
         back; a lost life (a termination for the learner) keeps counting.
 
-        :param envs: the environments that stepped
-        :param step: their step
-        :param infos: the agent step's info dicts
-        :return: ``(n_envs,)``: which games restarted
+        :param env: environment index
+        :param raw: the step's raw reward
+        :param done: terminated or truncated
+        :param truncated: truncated at the frame cap
+        :param info: ALE's info of the step
+        :param out: the agent step's info dict for this environment
+        :return: whether the game restarted
         """
-        frame, raw, dones, truncated = step.frame, step.raw, step.dones, step.truncated
-        restarted = np.zeros(self.num_envs, dtype=bool)
-        idx = np.asarray(envs, dtype=np.int64)
-        restarted[idx] = dones[idx] & (truncated[idx] | (frame[idx] <= self._last_frame[idx]))
-        self._returns[idx] += raw[idx]
-        self._frames[idx] += np.where(restarted[idx], self.protocol.frame_skip, frame[idx] - self._last_frame[idx])
-        self._last_frame[idx] = frame[idx]
-        elapsed = round(time.time() - self._start, 6)
-        for i in np.flatnonzero(restarted):
+        frame = int(info["episode_frame_number"][0])
+        restarted = done and (truncated or frame <= self._last_frame[env])
+        self._returns[env] += raw
+        self._frames[env] += self.protocol.frame_skip if restarted else frame - self._last_frame[env]
+        self._last_frame[env] = frame
+        if restarted:
             # at most one game ends per agent step: a game cannot end within its own reset steps
-            infos[i]["episode"] = {"r": float(self._returns[i]), "l": int(self._frames[i]), "t": elapsed}
-            self._returns[i] = 0.0
-            self._frames[i] = 0
+            out["episode"] = {
+                "r": float(self._returns[env]),
+                "l": int(self._frames[env]),
+                "t": round(time.time() - self._start, 6),
+            }
+            self._returns[env] = 0.0
+            self._frames[env] = 0
         return restarted
 
-    def _play_reset_steps(self, queues: dict[int, Sequence[int]], obs: np.ndarray, infos: list[dict[str, Any]]) -> None:
-        """Play SB3's reset steps, unseen by the learner, in the games that need them.
+    def _play_reset_steps(self, queues: dict[int, deque[int]], obs: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """Finish SB3's reset steps, unseen by the learner, in the games whose first one was sent.
 
         Their rewards count in the whole-game score only; a game that ends in them restarts (and a lost
         life starts its steps again), as SB3's ``FireResetEnv`` resets again; ``obs`` gets each game's
         observation after its last reset step.
 
-        :param queues: environment index -> the actions to play
+        :param queues: environment index -> the actions left to play after the one in flight
         :param obs: ``(n_envs, ...)`` observations, changed in place
         :param infos: the step's info dicts (an ended game's score goes there)
         """
-        pending = {i: deque(q) for i, q in queues.items() if q}
-        while pending:
-            envs = sorted(pending)
-            step = self._step_lanes(envs, [pending[i].popleft() for i in envs])
-            restarted = self._account(envs, step, infos)
-            for i in envs:
-                obs[i] = step.obs[i]
-                if step.dones[i]:
-                    pending[i] = deque(self.start_actions if restarted[i] else self.life_actions)
-                if not pending[i]:
-                    del pending[i]
+        while queues:
+            for i in list(queues):
+                o, r, terminated, truncated, info = self._lanes[i].ale.recv()
+                obs[i] = o[0]
+                done = bool(terminated[0] or truncated[0])
+                if self._account(i, float(r[0]), done, bool(truncated[0]), info, infos[i]) or done:
+                    queues[i] = deque(self.start_actions if infos[i].get("episode") else self.life_actions)
+                if queues[i]:
+                    self._send(i, queues[i].popleft())
+                else:
+                    del queues[i]
 
     def _mask_stack(self, obs: np.ndarray, since: np.ndarray | None = None) -> np.ndarray:
         """Zero the stacked frames older than each environment's episode start (SB3's ``VecFrameStack``).
@@ -435,7 +421,7 @@ def make(game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | N
     :param n_envs: number of environments
     :param seed: seed of environment 0 (environment ``i`` gets ``seed + i``)
     :param protocol: the protocol's settings
-    :param threads: C++ threads (default: :func:`default_env_threads`, at most ``n_envs``)
+    :param threads: pin the games' C++ threads to this many CPUs (default: no pinning)
     :return: a VecEnv of channel-first uint8 observations ``(n_envs, frame_stack, size, size)``
     """
     return AleVectorEnv(game, n_envs, seed, protocol, threads)
