@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -343,6 +345,37 @@ def test_backend_facts():
     assert default_env_threads() >= 1
     with pytest.raises(UserError, match="threads"):
         make_vec_env("Pong", 1, 0, backend="ale_vector", threads=0)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread affinity is read from Linux's /proc")
+def test_threads_pins_the_games_to_that_many_cpus():
+    # Each game steps in its own C++ thread; ``threads=1`` pins them all to the process's first CPU, and
+    # without it they may run on every CPU the process may use.
+    def affinities() -> dict[str, str]:
+        out = {}
+        for task in Path("/proc/self/task").iterdir():
+            status = (task / "status").read_text()
+            out[task.name] = next(
+                line.split()[1] for line in status.splitlines() if line.startswith("Cpus_allowed_list")
+            )
+        return out
+
+    cpus = sorted(os.sched_getaffinity(0))
+    before = affinities()
+    pinned = make_vec_env("Breakout", 3, 0, backend="ale_vector", threads=1)
+    try:
+        new = {tid: cpu for tid, cpu in affinities().items() if tid not in before}
+        assert len(new) >= 3 and list(new.values()).count(str(cpus[0])) >= 3
+    finally:
+        pinned.close()
+    if len(cpus) > 1:
+        before = affinities()
+        free = make_vec_env("Breakout", 3, 0, backend="ale_vector")
+        try:
+            new = {tid: cpu for tid, cpu in affinities().items() if tid not in before}
+            assert len(new) >= 3 and str(cpus[0]) not in new.values()
+        finally:
+            free.close()
 
 
 def test_unsupported_calls_say_so():
