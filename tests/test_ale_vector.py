@@ -82,8 +82,8 @@ def test_life_loss_is_terminal_for_the_learner_only(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_policy_that_never_fires_still_loses_every_life(backend):
-    # Breakout serves a new ball only after FIRE. SB3's FireResetEnv presses it after every lost life;
-    # ale_vector plays it in the agent's place on the steps after one. A NOOP-only policy therefore loses its 5 lives
+    # Breakout serves a new ball only after FIRE. SB3's FireResetEnv presses it after every lost life, and
+    # ale_vector plays the same hidden steps. A NOOP-only policy therefore loses its 5 lives
     # in a few hundred steps on both backends, instead of waiting for the 108,000-frame cap.
     env = make_vec_env("Breakout", 1, 0, "standard", backend=backend)
     dones = 0
