@@ -320,8 +320,9 @@ class AleVectorEnv(VecEnv):
                 o, r, terminated, truncated, info = self._lanes[i].ale.recv()
                 obs[i] = o[0]
                 done = bool(terminated[0] or truncated[0])
-                if self._account(i, float(r[0]), done, bool(truncated[0]), info, infos[i]) or done:
-                    queues[i] = deque(self.start_actions if infos[i].get("episode") else self.life_actions)
+                restarted = self._account(i, float(r[0]), done, bool(truncated[0]), info, infos[i])
+                if done:
+                    queues[i] = deque(self.start_actions if restarted else self.life_actions)
                 if queues[i]:
                     self._send(i, queues[i].popleft())
                 else:
