@@ -502,7 +502,8 @@ def format_bench(results: Mapping[str, Any]) -> str:
     lines = [f"rl-coordconv bench on {m['cpu']} ({m['cpus']} CPUs), torch {m['torch']}, python {m['python']}"]
     if "env" in results:
         e = results["env"]
-        lines += ["", f"env: random play, {e['game']}, {e['n_envs']} envs, {e['threads']} C++ threads (agent steps/s)"]
+        head = f"env: random play, {e['game']}, {e['n_envs']} envs"
+        lines += ["", f"{head}, raw with {e['threads']} C++ threads, ale_vector one per game (agent steps/s)"]
         for name, row in e["contenders"].items():
             lines.append(f"  {name:<36} {row['median']:>9.0f}   x{row['ratio_to_raw']:.2f} of raw")
         lines.append(f"  ale_vector / SB3 pipeline: x{e['ale_vector_vs_sb3']:.2f}")
