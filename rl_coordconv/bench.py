@@ -10,8 +10,8 @@ reporting medians, so that drift on a shared machine does not decide a ratio:
   scalar loss) of every registered extractor, with this package's learner settings, against ``nature``;
   ``nature (SB3 eager)`` shows what the learner settings gain;
 - ``train``: end-to-end training agent steps/s with the zoo presets for PPO and A2C: this package (its
-  learner settings and default threads) on each environment backend, ``sb3`` (the default) and
-  ``ale_vector``, against a plain SB3 script (the standard pipeline with SB3's NatureCNN, torch's default
+  learner settings and default threads) on each environment backend, ``ale_vector`` (the default) and
+  ``sb3``, against a plain SB3 script (the standard pipeline with SB3's NatureCNN, torch's default
   threads), each advancing by whole rollouts;
 - ``sweep``: agent steps/s of a sweep of two PPO cells (default backend) run by two workers (a core
   each) against one worker given every core, on the same machine (total agent steps over the sweep's wall time, start-up
@@ -288,7 +288,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
     """End-to-end training agent steps/s, zoo presets: this package on each backend vs a plain SB3 script.
 
     The package runs with its default learner settings and threads, once per environment backend
-    (``rl-coordconv sb3``, the default backend, and ``rl-coordconv ale_vector``); the plain script is SB3's
+    (``rl-coordconv ale_vector``, the default backend, and ``rl-coordconv sb3``); the plain script is SB3's
     ``make_atari_env`` + ``VecFrameStack`` with SB3's NatureCNN and torch's default threads.
 
     :param settings: the settings

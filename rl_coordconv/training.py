@@ -15,16 +15,16 @@ the same arguments on the same machine (same torch threads) write identical ``ep
 lengths; on a GPU cuDNN may not be bit-exact.
 
 Resume. A checkpoint (:mod:`rl_coordconv.checkpoints`) is taken at the first rollout boundary at or after
-every ``checkpoint_freq`` agent steps. With the ``sb3`` backend it holds the model with its optimizer,
-the RNG states, the environments' snapshot (each emulator's seed and recorded frame actions, which the
-resumed session replays and checks against a checksum, and a copy of every wrapper's counters, buffers
-and frame stacks: :mod:`rl_coordconv.atari.sb3_backend`) and the run's counters, so a resumed run
-continues *exactly* as the uninterrupted run would have, on every game and under both protocols: same
-games, same rows, same final model (``tests/test_faults.py`` kills runs at random moments to check it).
-What is not reproduced: ``wall_seconds`` (real time), the TensorBoard events logged between the
-checkpoint and the interruption (logged twice), and, with a backend that cannot snapshot its environments
-(``ale_vector``), the games in progress at the checkpoint (the environments restart with seeds derived
-from the checkpoint's agent steps, so even then a resume is repeatable, not exact).
+every ``checkpoint_freq`` agent steps. It holds the model with its optimizer, the RNG states, the
+environments' snapshot (each game's seed and recorded actions, which the resumed session replays and
+checks against a checksum, plus the wrappers' or the adapter's counters and frame stacks:
+:mod:`rl_coordconv.atari.replay`) and the run's counters, so a resumed run continues *exactly* as the
+uninterrupted run would have, on both backends, every game and both protocols: same games, same rows,
+same final model (``tests/test_faults.py`` kills runs at random moments to check it). What is not
+reproduced: ``wall_seconds`` (real time), the TensorBoard events logged between the checkpoint and the
+interruption (logged twice), and, with a backend that cannot snapshot its environments (or a checkpoint
+written before its backend could), the games in progress at the checkpoint (the environments restart
+with seeds derived from the checkpoint's agent steps, so even then a resume is repeatable, not exact).
 
 Phases. :func:`train` runs five named steps, each a function of its own: :func:`resolve_config` checks
 every argument and builds the :class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before
@@ -249,8 +249,8 @@ def train(
         without it an existing, incomplete run folder is refused
     :param progress_bar: show a progress bar (agent steps/s, recent mean score)
     :param threads: torch threads (default :func:`default_threads`); set for the whole process
-    :param backend: the environment backend: ``sb3`` (the default; SB3's Atari wrappers; exact resume)
-        or ``ale_vector`` (ale-py's C++ vector env, faster; repeatable resume)
+    :param backend: the environment backend: ``ale_vector`` (the default; ale-py's C++ vector env) or
+        ``sb3`` (SB3's Atari wrappers, game after game in Python); both resume exactly
     :param learner: how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`; default
         channels-last weights, no ``torch.compile``); it never changes what is learned
     :param command: the command line to record in ``config.yaml`` (default: this call)
@@ -491,10 +491,11 @@ def _refuse_other_run(path: Path, on_disk: RunConfig | None, config: RunConfig) 
 def build_session(plan: RunPlan, checkpoint: Checkpoint | None = None, quiet: bool = False) -> Session:
     """Build the training environments and the model: fresh, or restored from ``checkpoint``.
 
-    A restored session continues exactly when the backend can snapshot its environments (``sb3``):
-    same model, optimizer, RNG states and counters, and emulators rebuilt by replaying their recorded
-    games. Otherwise the games in progress restart with seeds derived from the checkpoint's agent steps
-    (repeatable). Rows logged after the checkpoint are dropped from the CSV logs.
+    A restored session continues exactly when the checkpoint holds its environments' snapshot (both
+    backends write one): same model, optimizer, RNG states and counters, and emulators rebuilt by
+    replaying their recorded games. Otherwise (a backend without snapshots, or an ``ale_vector``
+    checkpoint from before they existed) the games in progress restart with seeds derived from the
+    checkpoint's agent steps (repeatable). Rows logged after the checkpoint are dropped from the CSV logs.
 
     :param plan: the run (its ``config`` is the one to train under)
     :param checkpoint: the checkpoint to resume from, or None for a new run

@@ -339,7 +339,7 @@ def test_sb3_seed_convention():
 
 def test_backend_facts():
     backend = get_backend("ale_vector")
-    assert backend.resume == "repeatable" and not backend.can_snapshot and not backend.renders
+    assert backend.resume == "exact" and backend.can_snapshot and not backend.renders
     assert get_backend("sb3").resume == "exact"
     assert rom_id("MsPacman") == "ms_pacman" and rom_id("UpNDown") == "up_n_down"
     assert default_env_threads() >= 1
@@ -396,9 +396,72 @@ def test_specs_choose_the_backend():
     from rl_coordconv.sweep import parse_spec
 
     base = "games: [Pong]\nalgos: [ppo]\nextractors: [nature]\nseeds: 1\nagent_steps: 100\n"
-    assert parse_spec(base).backend == "sb3"  # the default: SB3's wrappers, exact resume
+    assert parse_spec(base).backend == "ale_vector"  # the default: ale-py's C++ vector env
     assert parse_spec(base + "backend: ALE_vector\n").backend == "ale_vector"
     assert parse_spec(base + "backend: SB3\n").backend == "sb3"
     assert parse_spec(base + "backend: sb3\n").resolved()["backend"] == "sb3"
     with pytest.raises(UserError, match=r"line 6.*backend.*environment backend"):
         parse_spec(base + "backend: envpool\n")
+
+
+def _stream(env, actions: np.ndarray) -> list[tuple]:
+    """Everything the learner and the records get from ``env`` for these actions."""
+    out = []
+    for action in actions:
+        obs, rewards, dones, infos = env.step(action)
+        ends = [(i.get("episode", {}).get("r"), i.get("TimeLimit.truncated")) for i in infos]
+        terminal = [i["terminal_observation"].tobytes() if "terminal_observation" in i else None for i in infos]
+        out.append((obs.tobytes(), rewards.tolist(), dones.tolist(), ends, terminal))
+    return out
+
+
+@pytest.mark.parametrize(("game", "protocol"), [("Breakout", "standard"), ("MsPacman", "machado")])
+def test_a_restored_snapshot_plays_on_as_the_original(monkeypatch, game, protocol):
+    """Exact resume: a snapshot restored (by replay) into a fresh adapter continues step for step as the
+    adapter it was taken from, across replay segments, game ends and (machado) sticky actions."""
+    import pickle
+
+    from rl_coordconv.atari import ale_vector_backend
+
+    monkeypatch.setattr(ale_vector_backend, "SEGMENT_FRAMES", 1500)
+    backend = get_backend("ale_vector")
+    env = make_vec_env(game, 2, 5, protocol, backend="ale_vector")
+    other = make_vec_env(game, 2, 77, protocol, backend="ale_vector")
+    actions = np.random.default_rng(1).integers(0, env.action_space.n, size=(1400, 2))
+    try:
+        env.reset()
+        _stream(env, actions[:700])
+        assert min(env._segments) >= 1, "segments opened after the first"
+        snapshot = pickle.dumps(backend.get_state(env))
+        expected = _stream(env, actions[700:])
+        assert sum(e[0] is not None for step in expected for e in step[3]) >= 2, "games ended after the snapshot"
+        backend.set_state(other, pickle.loads(snapshot))
+        assert _stream(other, actions[700:]) == expected
+    finally:
+        env.close()
+        other.close()
+
+
+def test_a_replay_that_misses_its_checksum_is_refused_and_snapshots_wait_for_the_step():
+    from rl_coordconv.atari.replay import ReplayMismatchError
+
+    backend = get_backend("ale_vector")
+    env = make_vec_env("Breakout", 2, 1, "standard", backend="ale_vector")
+    other = make_vec_env("Breakout", 2, 1, "standard", backend="ale_vector")
+    pong = make_vec_env("Pong", 2, 1, "standard", backend="ale_vector")
+    try:
+        env.reset()
+        _stream(env, np.random.default_rng(3).integers(0, 4, size=(80, 2)))
+        snapshot = backend.get_state(env)
+        snapshot["lanes"][1]["actions"] = snapshot["lanes"][1]["actions"][:-40]  # a record that lost 40 steps
+        with pytest.raises(ReplayMismatchError, match="environment 1 did not replay to the state its checkpoint"):
+            backend.set_state(other, snapshot)
+        with pytest.raises(ValueError, match="does not match this VecEnv"):
+            backend.set_state(pong, snapshot)
+        env.step_async(np.zeros(2, dtype=np.int64))
+        with pytest.raises(RuntimeError, match="in flight"):
+            backend.get_state(env)
+        env.step_wait()
+    finally:
+        for venv in (env, other, pong):
+            venv.close()

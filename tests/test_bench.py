@@ -35,7 +35,7 @@ def test_train_section_runs_the_package_on_both_backends_beside_plain_sb3() -> N
         t = result[algo]
         assert set(t["contenders"]) == {"rl-coordconv sb3", "rl-coordconv ale_vector", "plain SB3"}
         assert all(r["median"] > 0 and len(r["samples"]) == 1 for r in t["contenders"].values())
-        assert t["default_backend"] == "sb3" and t["ratio"] == t["ratio_by_backend"]["sb3"]
+        assert t["default_backend"] == "ale_vector" and t["ratio"] == t["ratio_by_backend"]["ale_vector"]
         for backend in ("sb3", "ale_vector"):
             row = t["contenders"][f"rl-coordconv {backend}"]
             assert t["ratio_by_backend"][backend] == row["ratio_to_plain"] > 0

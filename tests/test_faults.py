@@ -1,5 +1,6 @@
-"""Fault injection: real training runs (``rl-coordconv train --backend sb3``) killed with SIGKILL at seeded
-random moments, resumed each time, must end with exactly the uninterrupted run's rows and weights.
+"""Fault injection: real training runs (``rl-coordconv train``, on both environment backends) killed with
+SIGKILL at seeded random moments, resumed each time, must end with exactly the uninterrupted run's rows
+and weights.
 
 A tiny hook (:data:`HOOK`, written as ``sitecustomize.py`` into the test's temporary folder and put on
 the subprocesses' ``PYTHONPATH``; no test code in the package) logs every *moment* of a run as
@@ -12,10 +13,10 @@ in run order, gives one kill per session; every session after the first is ``--r
 ``episodes.csv`` and ``evaluations.csv`` (all columns but ``wall_seconds``), ``status.json`` (but its
 clock and session count), and the final policy and optimizer tensors must equal the reference's.
 
-Default suite: one fast case (Breakout under the machado protocol, whose sticky actions ale-py 0.12.1's
-emulator snapshots restore wrongly; killed mid-rollout and mid-checkpoint). ``make test-slow``: all five kinds of moment on
-Breakout, Qbert and Amidar under both protocols, and a sweep whose worker and whose sweep process are
-both killed.
+Default suite: one fast case per backend (Breakout under the machado protocol, whose sticky actions
+ale-py 0.12.1's emulator snapshots restore wrongly; killed mid-rollout and mid-checkpoint).
+``make test-slow``: all five kinds of moment on Breakout, Qbert and Amidar under both protocols and on
+both backends, and a sweep whose worker and whose sweep process are both killed.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def _install():
     from torch.optim.optimizer import register_optimizer_step_pre_hook
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
     from stable_baselines3.common.vec_env import DummyVecEnv
+    from rl_coordconv.atari.ale_vector_backend import AleVectorEnv
     import rl_coordconv.checkpoints as checkpoints
     import rl_coordconv.evaluation as evaluation
     import rl_coordconv.training as training
@@ -103,7 +105,8 @@ def _install():
 
     wrap(training, "prepare_run_folder", before=keep_run)
     wrap(OnPolicyAlgorithm, "collect_rollouts", before=keep_model)
-    wrap(DummyVecEnv, "step_wait", before=lambda args: moment("eval" if state["eval"] else "rollout"))
+    for vec_env in (DummyVecEnv, AleVectorEnv):
+        wrap(vec_env, "step_wait", before=lambda args: moment("eval" if state["eval"] else "rollout"))
     register_optimizer_step_pre_hook(lambda *args: moment("update"))
     for name in ("fsync_file", "write_json", "fsync_dir"):
         wrap(checkpoints, name, kind="checkpoint")
@@ -139,11 +142,11 @@ TIMESTEPS = 384  # 12 rollouts of 2 envs x 16 agent steps; two Breakout games pe
 PPO_SETTINGS = {"n_steps": 16, "batch_size": 32, "n_epochs": 2}
 
 
-def _train_args(game: str, protocol: str, run_dir: Path) -> list[str]:
+def _train_args(game: str, protocol: str, run_dir: Path, backend: str) -> list[str]:
     sets = [arg for key, value in PPO_SETTINGS.items() for arg in ("--set", f"{key}={value}")]
     return [
         "train", "--algo", "ppo", "--game", game, "--extractor", "nature", "--seed", "1",
-        "--timesteps", str(TIMESTEPS), "--run-dir", str(run_dir), "--protocol", protocol, "--backend", "sb3",
+        "--timesteps", str(TIMESTEPS), "--run-dir", str(run_dir), "--protocol", protocol, "--backend", backend,
         "--n-envs", "2", *sets, "--checkpoint-freq", "64", "--eval-freq", "128", "--eval-episodes", "1",
         "--threads", "1", "--device", "cpu", "--no-progress", "--quiet",
     ]  # fmt: skip
@@ -229,33 +232,39 @@ def _assert_same_run(got: Path, expected: Path) -> None:
     assert _equal(_tensors(got / "model.zip"), _tensors(expected / "model.zip")), "final weights differ"
 
 
-def _killed_and_resumed(tmp_path: Path, game: str, protocol: str, kinds: tuple[str, ...], seed: int) -> None:
+def _killed_and_resumed(
+    tmp_path: Path, game: str, protocol: str, kinds: tuple[str, ...], seed: int, backend: str
+) -> None:
     hooks = tmp_path / "hook"
     hooks.mkdir()
     reference, log = tmp_path / "reference", tmp_path / "reference.log"
-    done = _run(_train_args(game, protocol, reference), _env(hooks, log))
+    done = _run(_train_args(game, protocol, reference, backend), _env(hooks, log))
     assert done.returncode == 0, done.stderr
     kills = _pick(_moments(log), kinds, seed)
     run = tmp_path / "killed"
     for session, kill in enumerate(kills):
-        args = _train_args(game, protocol, run) + (["--resume"] if session else [])
+        args = _train_args(game, protocol, run, backend) + (["--resume"] if session else [])
         result = _run(args, _env(hooks, tmp_path / f"session{session}.log", [kill]))
         assert result.returncode == -signal.SIGKILL, f"session {session}: {kill} never came\n{result.stderr}"
-    result = _run(_train_args(game, protocol, run) + ["--resume"], _env(hooks))
+    result = _run(_train_args(game, protocol, run, backend) + ["--resume"], _env(hooks))
     assert result.returncode == 0, result.stderr
     _assert_same_run(run, reference)
 
 
-def test_a_run_killed_mid_rollout_and_mid_checkpoint_ends_as_the_uninterrupted_run(tmp_path: Path) -> None:
-    _killed_and_resumed(tmp_path, "Breakout", "machado", ("rollout", "checkpoint"), seed=0)
+@pytest.mark.parametrize("backend", ["sb3", "ale_vector"])
+def test_a_run_killed_mid_rollout_and_mid_checkpoint_ends_as_the_uninterrupted_run(
+    tmp_path: Path, backend: str
+) -> None:
+    _killed_and_resumed(tmp_path, "Breakout", "machado", ("rollout", "checkpoint"), seed=0, backend=backend)
     assert _record(tmp_path / "reference")["episodes"]  # training games crossed the restores
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sb3", "ale_vector"])
 @pytest.mark.parametrize("protocol", ["standard", "machado"])
 @pytest.mark.parametrize("game", ["Breakout", "Qbert", "Amidar"])
-def test_killed_at_every_kind_of_moment(tmp_path: Path, game: str, protocol: str) -> None:
-    _killed_and_resumed(tmp_path, game, protocol, KINDS, seed=len(game) + len(protocol))
+def test_killed_at_every_kind_of_moment(tmp_path: Path, game: str, protocol: str, backend: str) -> None:
+    _killed_and_resumed(tmp_path, game, protocol, KINDS, seed=len(game) + len(protocol), backend=backend)
 
 
 SWEEP_SPEC = f"""\

@@ -52,7 +52,7 @@ def make_vec_env(
     :param n_envs: number of parallel environments (at least 1)
     :param seed: seed of environment 0; environment ``i`` is seeded with ``seed + i`` at its first reset
     :param protocol: ``"standard"``, ``"machado"`` or a :class:`Protocol`
-    :param backend: the environment backend (``"sb3"``, the default, or ``"ale_vector"``)
+    :param backend: the environment backend (``"ale_vector"``, the default, or ``"sb3"``)
     :param threads: threads the backend may use to step its games (default: the backend's own, for
         ``ale_vector`` the cores this process may use)
     :return: an SB3 VecEnv with channel-first ``uint8`` observations ``(n_envs, 4, 84, 84)``, clipped

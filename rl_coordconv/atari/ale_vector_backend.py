@@ -50,13 +50,23 @@ frame cap counts frames from the end of the no-op start (SB3's ALE cap counts th
 ``noop_max`` frames more); a life lost within the reset steps (not seen in practice) starts them again
 where SB3 plays the rest of its sequence.
 
-Resume. ``AtariVectorEnv`` exposes no snapshot of its games, so a run on this backend resumes
-*repeatably*, not exactly: the games in progress at the checkpoint are restarted with seeds derived from
-the checkpoint (see :mod:`rl_coordconv.training`). Two resumes of the same checkpoint give the same run.
+Exact resume, by replay. ``AtariVectorEnv`` exposes no snapshot of its games, and ALE's own snapshots
+are not exact in ale-py 0.12.1, so the adapter rebuilds its games as the ``sb3`` backend does
+(:mod:`rl_coordconv.atari.replay`): each lane records, in segments, the seed of its last reload
+(``reset(seed=...)`` reloads the ROM and reseeds both ALE's sticky-action generator and the C++ no-op
+generator) and every action sent to it since, hidden reset steps included; the C++ env's own restarts in
+between (``SAME_STEP`` autoreset) draw from those generators, so they replay too. :func:`get_state`
+stores the records, a SHA-256 of each lane's last observation, frame counter and lives, and the
+adapter's own counters; :func:`set_state` reloads every lane with its segment's seed, replays the lanes
+side by side in their C++ threads, checks the checksums (a mismatch raises
+:class:`~rl_coordconv.atari.replay.ReplayMismatchError`) and puts the counters back. A resumed run is
+the uninterrupted run.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import os
 import time
 from collections import deque
@@ -66,15 +76,19 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from rl_coordconv.atari.protocols import Protocol
+from rl_coordconv.atari.replay import SEGMENT_FRAMES, replay_mismatch, segment_seed
 
-__all__ = ["make", "AleVectorEnv", "default_env_threads", "reset_actions", "rom_id", "RESUME"]
+__all__ = ["make", "get_state", "set_state", "AleVectorEnv", "default_env_threads", "reset_actions", "rom_id"]
 
-#: How a run on this backend resumes (recorded in ``config.yaml``).
-RESUME = "repeatable"
+#: The snapshot format written by :func:`get_state`.
+FORMAT = "ale-vector-replay-1"
+
+#: The adapter's own counters a snapshot carries (the games themselves are replayed).
+_COUNTERS = ("_since_start", "_returns", "_frames", "_last_frame", "_lives", "_actions", "_seeds", "_options")
 
 
 def default_env_threads() -> int:
@@ -135,7 +149,8 @@ class AleVectorEnv(VecEnv):
 
     :param game: canonical game name
     :param n_envs: number of environments
-    :param seed: seed of environment 0 (environment ``i`` gets ``seed + i`` at its first reset)
+    :param seed: seed of environment 0 (environment ``i`` gets ``seed + i`` at its first reset; its replay
+        segments derive their seeds from it)
     :param protocol: the protocol's settings
     :param threads: pin the games' threads to this many of the process's CPUs (default: no pinning; the OS
         spreads them over the CPUs the process may use)
@@ -189,6 +204,15 @@ class AleVectorEnv(VecEnv):
         self._returns = np.zeros(n_envs, dtype=np.float64)
         self._frames = np.zeros(n_envs, dtype=np.int64)
         self._last_frame = np.zeros(n_envs, dtype=np.int64)
+        self._lives = np.zeros(n_envs, dtype=np.int64)
+        # replay records, per lane: the seed the segments derive from, the segment in progress and its
+        # seed, the actions sent since its reload, and the last observation ALE returned
+        self._base_seeds: list[int | None] = [None] * n_envs
+        self._segments = [-1] * n_envs
+        self._segment_seeds: list[int | None] = [None] * n_envs
+        self._records = [bytearray() for _ in range(n_envs)]
+        self._raw: list[np.ndarray | None] = [None] * n_envs
+        self._waiting = False
         self._start = time.time()
         self._closed = False
         self.seed(seed)
@@ -196,24 +220,23 @@ class AleVectorEnv(VecEnv):
     # -- the VecEnv API --------------------------------------------------------------------------------
 
     def reset(self) -> VecEnvObs:
-        """Start a new game in every environment (seeded by :meth:`seed` when it was called since).
+        """Start a new game, in a new replay segment, in every environment.
+
+        An environment given a seed by :meth:`seed` since the last reset starts its segments from it;
+        one never seeded draws a seed.
 
         :return: the first observations, ``uint8 (n_envs, stack, size, size)``: each game's frame after
             its no-ops and SB3's reset steps, on a zeroed stack
         """
-        seeds = self._seeds
-        if any(s is not None for s in seeds):
-            fallback = np.random.SeedSequence().generate_state(self.num_envs)
-            chosen = [s if s is not None else int(f) % 2**31 for s, f in zip(seeds, fallback)]
-            starts = [lane.reset(seed=np.array([s], dtype=np.int64)) for lane, s in zip(self._lanes, chosen)]
-        else:
-            starts = [lane.reset() for lane in self._lanes]
+        for i, s in enumerate(self._seeds):
+            if s is not None:
+                self._base_seeds[i], self._segments[i] = int(s), -1
+        starts = [self._open_segment(i) for i in range(self.num_envs)]
         self._reset_seeds()
         self._reset_options()
         obs = np.concatenate([o for o, _ in starts])
         self._returns[:] = 0.0
         self._frames[:] = 0
-        self._last_frame[:] = [int(info["episode_frame_number"][0]) for _, info in starts]
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         queues = {i: deque(self.start_actions) for i in range(self.num_envs) if self.start_actions}
         for i, queue in queues.items():
@@ -229,6 +252,7 @@ class AleVectorEnv(VecEnv):
         :param actions: ``(n_envs,)`` action indices
         """
         self._actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        self._waiting = True
         for i in range(self.num_envs):
             self._send(i, int(self._actions[i]))
 
@@ -247,7 +271,7 @@ class AleVectorEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(n)]
         queues: dict[int, deque[int]] = {}
         for i in range(n):
-            o, r, terminated, truncated, info = self._lanes[i].ale.recv()
+            o, r, terminated, truncated, info = self._recv(i)
             obs[i], raw[i], dones[i] = o[0], r[0], terminated[0] or truncated[0]
             restarted = self._account(i, float(r[0]), bool(dones[i]), bool(truncated[0]), info, infos[i])
             if dones[i]:
@@ -255,22 +279,62 @@ class AleVectorEnv(VecEnv):
                 # the episode's frames: those held before this step, and this step's
                 infos[i]["terminal_observation"] = self._mask_stack(last[None].copy(), self._since_start[[i]] + 1)[0]
                 infos[i]["TimeLimit.truncated"] = bool(truncated[0] and not terminated[0])
+                if restarted:
+                    self._segment_due(i, obs)
                 queue = deque(self.start_actions if restarted else self.life_actions)
                 if queue:
                     self._send(i, queue.popleft())
                     queues[i] = queue
         self._play_reset_steps(queues, obs, infos)
         self._since_start = np.where(dones, 1, self._since_start + 1)
+        self._waiting = False
         rewards = np.sign(raw) if self.protocol.clip_reward else raw
         return self._mask_stack(obs), rewards.astype(np.float32), dones, infos
 
     def _send(self, env: int, action: int) -> None:
-        """Send one action to one game's C++ thread (ale-py's ``ALEVectorInterface.send``).
+        """Send one action to one game's C++ thread (ale-py's ``ALEVectorInterface.send``), recorded.
 
         :param env: environment index
         :param action: action index
         """
+        self._records[env].append(action)
         self._lanes[env].ale.send(np.array([action], dtype=np.int64), self._paddle)
+
+    def _recv(self, env: int) -> tuple[Any, ...]:
+        """Collect one game's step from its C++ thread, keeping its observation and lives for snapshots.
+
+        :param env: environment index
+        :return: ALE's ``(obs, reward, terminated, truncated, info)``, each with one row
+        """
+        step = self._lanes[env].ale.recv()
+        self._raw[env], self._lives[env] = step[0], int(step[4]["lives"][0])
+        return step
+
+    def _open_segment(self, env: int) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new game in a new replay segment: reload the ROM with the segment's seed.
+
+        :param env: environment index
+        :return: the lane's ``reset`` result (observation and info, one row each)
+        """
+        if self._base_seeds[env] is None:  # never seeded: draw one, as gymnasium does for reset(seed=None)
+            self._base_seeds[env] = int(np.random.SeedSequence().generate_state(1)[0]) % 2**31
+        self._segments[env] += 1
+        base, segment = int(self._base_seeds[env] or 0), self._segments[env]
+        seed = base if segment == 0 else segment_seed(base, segment)  # the first: the environment's own seed
+        self._segment_seeds[env], self._records[env] = seed, bytearray()
+        o, info = self._lanes[env].reset(seed=np.array([seed], dtype=np.int64))
+        self._raw[env], self._lives[env] = o, int(info["lives"][0])
+        self._last_frame[env] = int(info["episode_frame_number"][0])
+        return o, info
+
+    def _segment_due(self, env: int, obs: np.ndarray) -> None:
+        """At a game's start: open a new segment when the one in progress is long enough.
+
+        :param env: environment index
+        :param obs: ``(n_envs, ...)`` observations; the new game's first one replaces this game's row
+        """
+        if len(self._records[env]) * self.protocol.frame_skip >= SEGMENT_FRAMES:
+            obs[env] = self._open_segment(env)[0][0]
 
     def _account(
         self, env: int, raw: float, done: bool, truncated: bool, info: dict[str, Any], out: dict[str, Any]
@@ -317,10 +381,12 @@ class AleVectorEnv(VecEnv):
         """
         while queues:
             for i in list(queues):
-                o, r, terminated, truncated, info = self._lanes[i].ale.recv()
+                o, r, terminated, truncated, info = self._recv(i)
                 obs[i] = o[0]
                 done = bool(terminated[0] or truncated[0])
                 restarted = self._account(i, float(r[0]), done, bool(truncated[0]), info, infos[i])
+                if restarted:
+                    self._segment_due(i, obs)
                 if done:
                     queues[i] = deque(self.start_actions if restarted else self.life_actions)
                 if queues[i]:
@@ -340,6 +406,65 @@ class AleVectorEnv(VecEnv):
         for i in np.flatnonzero(since < stack):
             obs[i, : stack - since[i]] = 0
         return obs
+
+    # -- exact resume --------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything that decides what the adapter does next (picklable, sharing nothing with it).
+
+        :return: per lane its replay record and checksum, and the adapter's counters
+        :raises RuntimeError: while an agent step is in flight (between ``step_async`` and ``step_wait``)
+        """
+        if self._waiting:
+            raise RuntimeError("cannot snapshot the ale_vector environments while an agent step is in flight")
+        lanes = [
+            {
+                "base_seed": self._base_seeds[i],
+                "segment": self._segments[i],
+                "segment_seed": self._segment_seeds[i],
+                "actions": bytes(self._records[i]),
+                "digest": self._digest(i),
+            }
+            for i in range(self.num_envs)
+        ]
+        counters = copy.deepcopy({name: getattr(self, name) for name in _COUNTERS})
+        return {"format": FORMAT, "game": self.game, "lanes": lanes, "counters": counters}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Rebuild the games of a :meth:`snapshot` by replay, and put the adapter's counters back.
+
+        The lanes replay side by side, each in its own C++ thread. The snapshot is left untouched.
+
+        :param state: the snapshot, taken on an adapter built with the same game, protocol and ``n_envs``
+        :raises ValueError: when the snapshot was taken on a differently built adapter
+        :raises ReplayMismatchError: when a game does not replay to its recorded checksum
+        """
+        lanes = state.get("lanes", [])
+        if state.get("format") != FORMAT or state.get("game") != self.game or len(lanes) != self.num_envs:
+            raise ValueError("environment snapshot does not match this VecEnv (other game, backend or n_envs)")
+        records = [bytes(lane["actions"]) for lane in lanes]
+        for i, lane in enumerate(lanes):
+            self._base_seeds[i], self._segments[i] = lane["base_seed"], int(lane["segment"]) - 1
+            self._open_segment(i)
+            if self._segment_seeds[i] != lane["segment_seed"]:
+                raise ValueError(f"environment snapshot of environment {i} names a seed its segment does not have")
+        for k in range(max(map(len, records), default=0)):
+            playing = [i for i in range(self.num_envs) if k < len(records[i])]
+            for i in playing:
+                self._send(i, records[i][k])
+            for i in playing:
+                self._last_frame[i] = int(self._recv(i)[4]["episode_frame_number"][0])
+        for i, lane in enumerate(lanes):
+            if self._digest(i) != lane["digest"]:
+                raise replay_mismatch(i, f"{len(records[i])} recorded agent steps")
+        for name, value in copy.deepcopy(state["counters"]).items():
+            setattr(self, name, value)
+
+    def _digest(self, env: int) -> str:
+        """SHA-256 of what one game shows: its last observation from ALE, frame counter and lives."""
+        digest = hashlib.sha256(np.ascontiguousarray(self._raw[env]).tobytes())
+        digest.update(np.array([self._last_frame[env], self._lives[env]], dtype=np.int64).tobytes())
+        return digest.hexdigest()
 
     def close(self) -> None:
         """Stop the C++ threads (idempotent)."""
@@ -413,6 +538,32 @@ class AleVectorEnv(VecEnv):
         :return: e.g. ``["NOOP", "FIRE", "RIGHT", "LEFT"]``
         """
         return [str(getattr(a, "name", a)).removeprefix("PLAYER_A_") for a in self._lanes[0].ale.get_action_set()]
+
+
+def _adapter(venv: VecEnv) -> AleVectorEnv:
+    while isinstance(venv, VecEnvWrapper):
+        venv = venv.venv
+    if not isinstance(venv, AleVectorEnv):
+        raise TypeError(f"expected the ale_vector backend's VecEnv, got {type(venv).__name__}")
+    return venv
+
+
+def get_state(venv: VecEnv) -> dict[str, Any]:
+    """Snapshot a VecEnv built by :func:`make` (see :meth:`AleVectorEnv.snapshot`).
+
+    :param venv: the VecEnv (SB3 wrappers around it are looked through)
+    :return: the snapshot
+    """
+    return _adapter(venv).snapshot()
+
+
+def set_state(venv: VecEnv, state: dict[str, Any]) -> None:
+    """Restore a snapshot into a fresh VecEnv built the same way, by replay (see :meth:`AleVectorEnv.restore`).
+
+    :param venv: a VecEnv from :func:`make` with the same game, protocol and ``n_envs``
+    :param state: a snapshot from :func:`get_state`
+    """
+    _adapter(venv).restore(state)
 
 
 def make(game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | None = None) -> VecEnv:

@@ -1,12 +1,14 @@
 """Environment backends: who builds the vectorised Atari environment.
 
 A backend turns (game, n_envs, seed, protocol) into an SB3 ``VecEnv`` of channel-first ``uint8``
-observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Two:
-``sb3`` (SB3's Atari wrappers on ale-py, :mod:`rl_coordconv.atari.sb3_backend`, the pipeline behind SB3's
-and rl-baselines3-zoo's published scores, exact resume; the default) and ``ale_vector`` (ale-py's C++
-``AtariVectorEnv``, :mod:`rl_coordconv.atari.ale_vector_backend`: faster when a run has several cores, a
-repeatable resume, no GIFs; given the same actions its learner sees step for step what ``sb3`` shows, and
-PPO learned Breakout alike on both in our backend check, ``results/README.md``). A new backend registers itself here with :func:`register_backend`.
+observations, and may know how to snapshot and restore that VecEnv's state for exact resume. Two, both
+with exact resume (their games rebuilt by replay, :mod:`rl_coordconv.atari.replay`): ``ale_vector``
+(ale-py's C++ ``AtariVectorEnv`` under an SB3 adapter, :mod:`rl_coordconv.atari.ale_vector_backend`: the
+default, faster; it renders no GIFs, so GIFs of its runs are played on ``sb3``; given the same actions
+its learner sees step for step what ``sb3`` shows, and PPO learned Breakout alike on both in our backend
+check, ``results/README.md``) and ``sb3`` (SB3's Atari wrappers on ale-py,
+:mod:`rl_coordconv.atari.sb3_backend`, the pipeline behind SB3's and rl-baselines3-zoo's published
+scores, game after game in Python). A new backend registers itself here with :func:`register_backend`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["EnvBackend", "ENV_BACKENDS", "DEFAULT_BACKEND", "register_backend", "get_backend"]
 
 #: The backend of new runs, specs, evaluations and ``make_vec_env`` when none is named.
-DEFAULT_BACKEND = "sb3"
+DEFAULT_BACKEND = "ale_vector"
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ register_backend(
     EnvBackend(
         "ale_vector",
         "rl_coordconv.atari.ale_vector_backend",
-        "ale-py's C++ AtariVectorEnv (games stepped in C++ threads), SB3 VecEnv adapter (repeatable resume)",
+        "ale-py's C++ AtariVectorEnv (games stepped in C++ threads), SB3 VecEnv adapter (default; exact resume)",
         renders=False,
     )
 )
@@ -127,6 +129,6 @@ register_backend(
     EnvBackend(
         "sb3",
         "rl_coordconv.atari.sb3_backend",
-        "Stable-Baselines3 AtariWrapper on ale-py, DummyVecEnv (exact resume supported)",
+        "Stable-Baselines3 AtariWrapper on ale-py, DummyVecEnv (exact resume; renders GIFs)",
     )
 )

@@ -55,13 +55,9 @@ from stable_baselines3.common.env_util import make_atari_env
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper, VecFrameStack, VecTransposeImage
 
 from rl_coordconv.atari.protocols import Protocol
-from rl_coordconv.errors import UserError
+from rl_coordconv.atari.replay import SEGMENT_FRAMES, ReplayMismatchError, replay_mismatch, segment_seed
 
 __all__ = ["make", "get_state", "set_state", "ReplayRecorder", "ReplayMismatchError", "SEGMENT_FRAMES"]
-
-#: A new segment (ROM reloaded with a fresh seed) opens at the first game start after this many recorded
-#: emulator frames: the most a resume replays is this plus the game in progress (at most 108,000 frames).
-SEGMENT_FRAMES = 20_000
 
 #: The snapshot format written by :func:`get_state` (absent in the older ``cloneState`` snapshots).
 FORMAT = "replay-1"
@@ -69,10 +65,6 @@ FORMAT = "replay-1"
 # Attributes never snapshotted: links to the next layer, the emulator itself (rebuilt by replay), and
 # VecEnvWrapper's table of its class attributes (static, and not picklable).
 _LINKS = frozenset({"env", "venv", "envs", "ale", "class_attributes"})
-
-
-class ReplayMismatchError(UserError):
-    """A replayed emulator did not reach the state recorded in the snapshot."""
 
 
 class ReplayRecorder(gym.Wrapper):
@@ -105,7 +97,7 @@ class ReplayRecorder(gym.Wrapper):
         :param segment: the segment's number (0, 1, ...)
         :return: a seed below 2**31
         """
-        return int(np.random.SeedSequence([base_seed, segment]).generate_state(1)[0]) % 2**31
+        return segment_seed(base_seed, segment)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> Any:
         """Start a game: in a new segment (reseed, reload) when due, else with ALE's plain ``reset_game``.
@@ -251,13 +243,7 @@ def _set_env_state(env: gym.Env, state: dict[str, Any], index: int) -> None:
     vars(atari).update(saved_python)
     digest = state.get("digest")
     if digest is not None and _emulator_digest(atari.ale) != digest:
-        import ale_py
-
-        raise ReplayMismatchError(
-            f"environment {index} did not replay to the state its checkpoint recorded (emulator checksum differs "
-            f"after {len(recorder.actions)} recorded frames): ale-py {ale_py.__version__} does not reproduce the "
-            "run that wrote it; resume with the software versions listed in the run's config.yaml"
-        )
+        raise replay_mismatch(index, f"{len(recorder.actions)} recorded frames")
 
 
 def _set_legacy_env_state(env: gym.Env, layers_state: list[dict[str, Any]]) -> None:

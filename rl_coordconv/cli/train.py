@@ -80,8 +80,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--backend",
         default=DEFAULT_BACKEND,
-        help="environment backend: sb3 (SB3's wrappers, exact resume) or ale_vector (ale-py's C++ vector env, faster; repeatable resume); "
-        f"default {DEFAULT_BACKEND}",
+        help="environment backend: ale_vector (ale-py's C++ vector env, faster) or sb3 (SB3's wrappers in Python, "
+        f"the pipeline of zoo's published scores); both resume exactly; default {DEFAULT_BACKEND}",
     )
     parser.add_argument(
         "--compile",

@@ -10,7 +10,7 @@ A spec looks like this (every key is described in ``experiments/README.md``)::
     agent_steps: 100_000      # per run, summed over the parallel environments
     protocol: standard        # or machado (rl_coordconv.atari.PROTOCOLS)
     score: eval               # optional: the headline score, eval or train_last_N (default: the protocol's)
-    backend: sb3              # optional: environment backend (sb3, the default, or ale_vector)
+    backend: ale_vector       # optional: environment backend (ale_vector, the default, or sb3)
     n_envs: 8                 # optional: the preset's value when left out
     checkpoint_freq: 25_000   # optional, in agent steps
     evaluation:               # optional; training's defaults when left out
