@@ -72,9 +72,7 @@ def test_same_seed_same_episodes_on_ale_vector(runs: Path, finished: Callable[[s
 
 
 @pytest.mark.parametrize("algo", ["a2c", pytest.param("ppo", marks=pytest.mark.slow)])
-def test_resume_on_ale_vector_is_the_uninterrupted_run(
-    runs: Path, finished: Callable[[str], Path], algo: str
-) -> None:
+def test_resume_on_ale_vector_is_the_uninterrupted_run(runs: Path, finished: Callable[[str], Path], algo: str) -> None:
     whole = finished(algo)
     run = runs / f"interrupted-{algo}"
     with pytest.raises(KeyboardInterrupt):
