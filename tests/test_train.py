@@ -243,6 +243,8 @@ def test_cli_trains_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[
     )
     capsys.readouterr()
 
+    # A run on the default backend (ale_vector, which renders no screens): its GIF is played on sb3.
+    assert runfolder.read_yaml(run / runfolder.CONFIG)["backend"] == "ale_vector"
     gif = tmp_path / "game.gif"
     assert main(["evaluate", str(run), "--episodes", "2", "--gif", str(gif)]) == 0
     out = capsys.readouterr().out
