@@ -105,3 +105,30 @@ def test_cli_trains_on_ale_vector_when_asked(tmp_path: Path, capsys: pytest.Capt
     argv += ["--threads", "1", "--backend", "ale_vector", "--run-dir", str(run), "--quiet"]
     assert main(argv) == 0, capsys.readouterr().err
     assert runfolder.read_yaml(run / runfolder.CONFIG)["backend"] == "ale_vector"
+
+
+def test_an_ale_vector_checkpoint_without_its_games_still_resumes_repeatably(
+    runs: Path, finished: Callable[[str], Path]
+) -> None:
+    # Checkpoints written before the adapter could replay its games hold no environment snapshot. Such a
+    # run still resumes: the games in progress restart with seeds derived from the checkpoint, the same on
+    # every resume, and no row is lost or duplicated.
+    from rl_coordconv.checkpoints import latest_checkpoint, save_checkpoint
+
+    run = runs / "old-checkpoint"
+    with pytest.raises(KeyboardInterrupt):
+        tiny("a2c", run, callback=Interrupt(530), eval_episodes=0)
+    checkpoint = latest_checkpoint(run)
+    assert checkpoint is not None and checkpoint.agent_steps == 400
+    state = checkpoint.load_state()
+    assert state["env"] is not None  # this code writes a snapshot; drop it, as older code did not write one
+    save_checkpoint(run, load_model("a2c", checkpoint.model_path, device="cpu"), {**state, "env": None})
+    copy = runs / "old-checkpoint-copy"
+    shutil.copytree(run, copy)
+    tiny("a2c", run, resume=True, eval_episodes=0)
+    tiny("a2c", copy, resume=True, eval_episodes=0)
+    assert games(run) == games(copy)
+    keys = [(r["agent_steps"], r["env"]) for r in rows(run)]
+    assert len(set(keys)) == len(keys) and max(int(s) for s, _ in keys) > 400
+    before = [g for g in games(finished("a2c")) if int(g[0]) <= 400]
+    assert [g for g in games(run) if int(g[0]) <= 400] == before and before
