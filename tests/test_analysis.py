@@ -322,7 +322,7 @@ def test_analyze_twice_gives_identical_tables(tmp_path: Path) -> None:
     analyze(root, out=tmp_path / "a", reps=REPS)
     analyze(root, out=tmp_path / "b", reps=REPS)
     names = sorted(p.name for p in (tmp_path / "a").iterdir() if p.suffix in (".csv", ".md"))
-    assert len(names) == 17  # 10 CSV tables, 6 markdown tables, report.md
+    assert len(names) == 18  # 10 CSV tables, 6 markdown tables, answer.md, report.md
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 

@@ -8,13 +8,18 @@ from pathlib import Path
 import pytest
 
 from rl_coordconv import runfolder
+from rl_coordconv.analysis.answer_block import BEGIN, END
 from rl_coordconv.analysis.report import analyze
 from rl_coordconv.export import RECORD_FILES
+from rl_coordconv.sweep.spec import planned_cells
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 STUDIES = sorted(p for p in RESULTS.glob("*") if (p / "runs").is_dir()) if RESULTS.is_dir() else []
 #: The report files whose numbers are the study's answer.
-HEADLINE = ("aggregates.csv", "effect.csv", "probability_of_improvement.csv", "final_scores.csv", "per_game.csv")
+HEADLINE = (
+    "aggregates.csv", "effect.csv", "probability_of_improvement.csv", "final_scores.csv", "per_game.csv", "answer.md",
+)  # fmt: skip
+ROOT_README = RESULTS.parent / "README.md"
 
 
 @pytest.mark.skipif(not STUDIES, reason="no study records committed under results/ yet")
@@ -29,8 +34,19 @@ def test_only_records_are_shipped(study: Path) -> None:
 @pytest.mark.skipif(not STUDIES, reason="no study records committed under results/ yet")
 @pytest.mark.parametrize("study", STUDIES, ids=lambda p: p.name)
 def test_report_is_reproduced_from_the_records(study: Path, tmp_path: Path) -> None:
-    analyze(study, out=tmp_path)
+    analyze(study, out=tmp_path, planned=planned_cells(study))  # as `rl-coordconv analyze` does
     for name in HEADLINE:
         shipped = study / "report" / name
         if shipped.exists() or (tmp_path / name).exists():
             assert (tmp_path / name).read_text() == shipped.read_text(), name
+
+
+@pytest.mark.skipif(not STUDIES, reason="no study records committed under results/ yet")
+@pytest.mark.parametrize("study", [s for s in STUDIES if (s / "README.md").exists()], ids=lambda p: p.name)
+def test_the_readmes_state_the_reports_answer(study: Path) -> None:
+    """The study's README, and the project's README for the atari100k study, quote the shipped answer
+    (which the test above reproduces from the records) between their markers, word for word."""
+    block = f"{BEGIN}\n\n{(study / 'report' / 'answer.md').read_text()}\n{END}\n"
+    assert block in (study / "README.md").read_text()
+    if study.name == "atari100k":
+        assert block in ROOT_README.read_text()

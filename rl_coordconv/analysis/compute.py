@@ -57,6 +57,7 @@ class Settings:
     :param bins: learning-curve bins over the budget in agent steps
     :param include_incomplete: use incomplete runs too
     :param published: extra comparator scores for the baseline table (:func:`~.baselines.read_published`)
+    :param planned: how many runs the experiment plans (stated beside the complete ones), None if unknown
     """
 
     root: Path
@@ -67,6 +68,7 @@ class Settings:
     bins: int = 20
     include_incomplete: bool = False
     published: pd.DataFrame | None = field(default=None, compare=False)
+    planned: int | None = None
 
     @property
     def light_reps(self) -> int:

@@ -4,7 +4,9 @@ write ``DIR/report/`` from the results.
 Files written (``<algo>`` is each algorithm found, e.g. ``a2c``; ``<game>`` each game)::
 
     report.md                          the report, readable on its own; links everything below; its first
-                                       lines say which headline score every aggregate uses
+                                       lines say which headline score every aggregate uses, then the answer
+    answer.md                          the answer in brief (:mod:`~rl_coordconv.analysis.answer`): IQMs,
+                                       their difference and P(improvement) with CIs, and their reading
     effect.csv / .md, effect_<algo>.png
                                        IQM(variant) - IQM(nature), human-normalised, 95% stratified-bootstrap CI
     aggregates.csv / .md, aggregates_<algo>.png
@@ -39,6 +41,7 @@ import yaml
 
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import figures, load
+from rl_coordconv.analysis.answer import answer_markdown
 from rl_coordconv.analysis.baselines import read_published
 from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings, compute, protocol_name
 from rl_coordconv.analysis.load import Run, extractor_order
@@ -139,6 +142,7 @@ def analyze(
     bins: int = 20,
     include_incomplete: bool = False,
     published: Sequence[str | os.PathLike[str]] = (),
+    planned: int | None = None,
 ) -> Report:
     """Analyse every run folder under ``root`` and write the report.
 
@@ -154,6 +158,9 @@ def analyze(
     :param include_incomplete: use incomplete runs in the statistics too (labelled as such)
     :param published: extra CSV tables of comparator scores for the baseline table, in the columns of
         the packaged one (:func:`~rl_coordconv.analysis.baselines.read_published`)
+    :param planned: how many runs the experiment plans, stated beside the complete ones in the answer
+        (``rl-coordconv analyze`` reads it from ``root/spec.yaml``:
+        :func:`~rl_coordconv.sweep.spec.planned_cells`); None leaves it out
     :return: what was computed and written
     :raises UserError: when ``root`` holds no run folder, an argument is out of range, a published-scores
         table cannot be read, or no run in the statistics has the headline score
@@ -175,6 +182,7 @@ def analyze(
         bins,
         include_incomplete,
         pd.concat(extra, ignore_index=True) if extra else None,
+        planned,
     )
     analysis = compute(runs, settings)
     out_dir = Path(out) if out is not None else root / "report"
@@ -619,7 +627,10 @@ def write_report(a: Analysis, out: Path) -> list[str]:
     md: dict[str, list[tuple[str, str]]] = {}
     sections = [_algo_section(res, a.settings, out, md, files) for res in a.algos]
     _write_tables(a, out, md, files)
-    lines, warnings = describe_runs(a.runs, a.used, a.settings.root, a.settings.include_incomplete, _headline(a))
+    answer = answer_markdown(a)
+    _write(out, "answer.md", answer, files)
+    headline = [*_headline(a), "## The answer in brief", answer]
+    lines, warnings = describe_runs(a.runs, a.used, a.settings.root, a.settings.include_incomplete, headline)
     a.warnings.extend(w for w in warnings if w not in a.warnings)
     lines += _run_set_section(a)
     lines.append(_how_section(a))

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from rl_coordconv.analysis.answer_block import BEGIN, END
+
 
 def add_parser(subparsers: Any) -> None:
     """Add the ``analyze`` subcommand.
@@ -67,6 +69,15 @@ def add_parser(subparsers: Any) -> None:
         help="also inspect every run (rl-coordconv inspect, where not done yet) and add a section comparing the "
         "extractors per game: coordinate terms and translation probe, medians over seeds",
     )
+    parser.add_argument(
+        "--answer-into",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also write the answer in brief (report/answer.md: IQMs, their difference and the probability of "
+        "improvement with CIs, and what they say) into FILE, between its two marker lines "
+        f"'{BEGIN}' and '{END}' (repeatable; e.g. a study's README)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -79,8 +90,12 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from rl_coordconv.analysis.answer_block import check_markers, splice_answer
     from rl_coordconv.analysis.report import analyze
+    from rl_coordconv.sweep.spec import planned_cells
 
+    for path in args.answer_into:  # refuse a file without markers before the minutes of analysis
+        check_markers(path)
     report = analyze(
         args.dir,
         out=args.out,
@@ -90,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         bins=args.bins,
         include_incomplete=args.include_incomplete,
         published=args.published,
+        planned=planned_cells(args.dir),
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
@@ -99,4 +115,8 @@ def run(args: argparse.Namespace) -> int:
         add_inspect_section(args.dir, report.markdown)
     print(f"headline score: {report.score.name} ({report.score.label}; {report.score.source})")
     print(f"report: {report.markdown}")
+    answer = (report.out / "answer.md").read_text(encoding="utf-8")
+    for path in args.answer_into:
+        splice_answer(path, answer)
+        print(f"answer written into {path}")
     return 0

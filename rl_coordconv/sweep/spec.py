@@ -44,7 +44,7 @@ from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name, unknown_name
 
-__all__ = ["ALGOS", "Cell", "Spec", "load_spec", "parse_spec", "SPEC_KEYS"]
+__all__ = ["ALGOS", "Cell", "Spec", "load_spec", "parse_spec", "planned_cells", "SPEC_KEYS"]
 
 #: Top-level keys a spec accepts, and whether each is required.
 SPEC_KEYS: dict[str, bool] = {
@@ -201,6 +201,24 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"cannot read experiment spec {str(path)!r}: {err}") from None
     return parse_spec(text, source=str(path), default_name=path.stem)
+
+
+def planned_cells(folder: str | os.PathLike[str]) -> int | None:
+    """How many runs a sweep folder's ``spec.yaml`` plans (its cells), or None without a valid spec.
+
+    ``rl-coordconv analyze`` states it beside the complete runs, so a partial study says it is partial.
+
+    :param folder: the sweep folder (or any folder of run folders)
+    :return: the number of cells, or None when the folder has no spec or one that does not validate
+        (a folder of runs gathered by hand may carry some other ``spec.yaml``)
+    """
+    path = Path(folder) / "spec.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return len(load_spec(path).cells())
+    except UserError:
+        return None
 
 
 def parse_spec(text: str, source: str = "<spec>", default_name: str = "experiment") -> Spec:
