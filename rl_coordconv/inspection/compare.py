@@ -41,7 +41,6 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "value_change_mean",
 )
 
-_BASELINE = "nature"
 _HEADING = "## Inside the agents (`--inspect`)"
 
 
@@ -49,6 +48,12 @@ def _run_dirs(root: Path) -> list[Path]:
     from rl_coordconv.analysis.load import find_run_dirs
 
     return find_run_dirs(root)
+
+
+def _extractor_order(names: Sequence[str]) -> list[str]:
+    from rl_coordconv.analysis.load import extractor_order
+
+    return extractor_order(names)
 
 
 def _summary_path(run_dir: Path) -> Path:
@@ -138,11 +143,6 @@ def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
         value_change_mean=("value_change_mean", "median"),
     ).reset_index()
     return out[list(COMPARISON_COLUMNS)]
-
-
-def _extractor_order(names: Sequence[str]) -> list[str]:
-    distinct = sorted(set(names))
-    return ([_BASELINE] if _BASELINE in distinct else []) + [n for n in distinct if n != _BASELINE]
 
 
 def _curves(block: pd.DataFrame) -> dict[str, list[ProbePoint]]:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rl_coordconv import checks
+from rl_coordconv.analysis import load
 from rl_coordconv.inspection.coord_terms import CoordTerm, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, ProbeRow, translation_probe
 from rl_coordconv.inspection.saliency import perturbation_saliency
@@ -60,8 +61,8 @@ __all__ = ["INSPECT_DIR", "SUMMARY", "Inspection", "compute_inspection", "inspec
 INSPECT_DIR = "inspect"
 #: The file ``analyze --inspect`` reads.
 SUMMARY = "summary.json"
-#: The extractor the probe compares with.
-BASELINE = "nature"
+#: The extractor the probe compares with: the analysis' baseline.
+BASELINE = load.BASELINE
 
 COORD_COLUMNS = ("layer", "filter", "coord_rms", "coord_span", "bias", "image_rms", "ratio")
 PROBE_COLUMNS = (
