@@ -291,3 +291,58 @@ def test_a_score_no_run_has_is_refused_in_one_line_and_score_overrides(
     text = (root / "report" / "report.md").read_text()
     assert "**Headline score: `train_last_100`** (--score)" in text
     assert "2 games each (fewer than 100)" in text
+
+
+# ----------------------------------------------------------------------------- expanded bootstrap intervals
+
+
+def test_bootstrap_level_is_hesterbergs_expanded_percentile_level() -> None:
+    # z of the level = sqrt(n / (n - 1)) * t_{0.975, games (n - 1)} (Hesterberg 2015's ExpandProbs, pooled df)
+    for runs, games in ((3, 26), (5, 26), (2, 4)):
+        z = math.sqrt(runs / (runs - 1)) * sps.t.ppf(0.975, games * (runs - 1))
+        assert stats.bootstrap_level(0.95, runs, games) == pytest.approx(2 * sps.norm.cdf(z) - 1)
+    assert stats.bootstrap_level(0.95, 3, 26) == pytest.approx(0.98601, abs=1e-5)
+    assert stats.bootstrap_level(0.95, 5, 26) == pytest.approx(0.97338, abs=1e-5)
+    assert 0.95 < stats.bootstrap_level(0.95, 1000, 26) < 0.9502  # many runs: the plain level
+    assert 0.999 < stats.bootstrap_level(0.95, 2, 1) < 1.0  # 2 runs of 1 game: capped below 1, the resamples' range
+    with pytest.raises(ValueError, match="at least 2 runs"):
+        stats.bootstrap_level(0.95, 1, 26)
+
+
+def test_stratified_intervals_are_read_at_the_expanded_level() -> None:
+    """The package's intervals over games are rliable's resamples read at the expanded level: wider than
+    rliable's plain percentile interval on the same resamples by the ratio of the two normal quantiles
+    (about 1.25 with 3 runs per game), and equal to rliable asked for the expanded level; the probability
+    of improvement keeps rliable's plain interval."""
+    from rliable import library, metrics
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(0.5, 0.2, size=(3, 26)), rng.normal(0.4, 0.2, size=(3, 26))
+
+    def plain(level: float) -> np.ndarray:
+        def diff(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.array([metrics.aggregate_iqm(a) - metrics.aggregate_iqm(b)])
+
+        with stats.seeded_global_rng(0):
+            _, ci = library.get_interval_estimates({"d": [x, y]}, diff, reps=2000, confidence_interval_size=level)
+        return np.asarray(ci["d"], dtype=float).reshape(2)
+
+    _, ours = stats.iqm_difference_estimates(x, y, reps=2000, seed=0)
+    level = stats.bootstrap_level(0.95, 3, 26)
+    np.testing.assert_allclose(ours, plain(level))
+    narrow = plain(0.95)
+    ratio = (ours[1] - ours[0]) / (narrow[1] - narrow[0])
+    assert ratio == pytest.approx(sps.norm.ppf((1 + level) / 2) / sps.norm.ppf(0.975), rel=0.08)
+    points, intervals = stats.aggregate_interval_estimates({"x": x}, reps=2000, seed=0)
+    with stats.seeded_global_rng(0):
+        _, ci = library.get_interval_estimates(
+            {"x": x}, stats.aggregate_metrics, reps=2000, confidence_interval_size=level
+        )
+    np.testing.assert_allclose(intervals["x"], ci["x"])
+    # the probability of improvement keeps the plain percentile interval (its plain one covers ~95%)
+    _, poi = stats.probability_of_improvement_estimates(x, y, reps=2000, seed=0)
+    with stats.seeded_global_rng(0):
+        _, ci = library.get_interval_estimates(
+            {"p": [x, y]}, stats.probability_of_improvement, reps=2000, confidence_interval_size=0.95
+        )
+    np.testing.assert_allclose(poi, np.asarray(ci["p"]).reshape(2))

@@ -17,6 +17,19 @@ Learning at the Edge of the Statistical Precipice" (NeurIPS 2021) and uses its l
 * sample-efficiency curves are the IQM at each point in agent steps, with stratified-bootstrap bands
   (rliable's ``plot_utils.plot_sample_efficiency_curve`` draws them).
 
+Stratified-bootstrap intervals are *expanded percentile* intervals (Hesterberg 2015, "What Teachers
+Should Know About the Bootstrap", The American Statistician 69(4), arXiv:1411.5279; ``ExpandProbs`` in
+his R package resample): a bootstrap resamples
+each game's n runs from their empirical distribution, whose variance is (n - 1) / n of the runs'
+unbiased variance, so with 3 runs per game its plain percentile interval is about 18% too narrow. rliable
+computes the interval; :func:`bootstrap_level` only chooses the percentiles, at the level whose normal
+quantile is sqrt(n / (n - 1)) t_{df}, with df = games x (n - 1) (Hesterberg's rule, whose df is n - 1
+for one sample, with the degrees of freedom of a variance pooled over games). On real Atari 100k runs (DrQ(eps) and SPR, 100 runs per game,
+Agarwal et al.'s data; ``experiments/coverage/``) rliable's plain 95% interval of an IQM difference
+covered 88% with 3 runs per game and 89-92.5% with 5, the expanded one 93-95%. The probability of
+improvement, a rank statistic, is the exception: its plain interval covered 92-95% there and the
+expanded one 97-98.5%, so it keeps the plain percentile interval.
+
 Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
 are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
 far less than its nominal 95% (it cannot reach beyond the seeds' range), while the t-interval is exact
@@ -34,6 +47,7 @@ than two runs, its interval is NaN and callers should say "n/a".
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -44,6 +58,7 @@ from rliable import metrics
 __all__ = [
     "METRIC_NAMES",
     "seeded_global_rng",
+    "bootstrap_level",
     "iqm",
     "aggregate_metrics",
     "aggregate_interval_estimates",
@@ -86,6 +101,39 @@ def seeded_global_rng(seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(state)
+
+
+#: The highest level asked of the percentile bootstrap (which needs a level below 1).
+_MAX_LEVEL = 1.0 - 1e-9
+
+
+def bootstrap_level(confidence: float, runs: int, games: int) -> float:
+    """The percentile level at which a stratified bootstrap over ``runs`` runs per game gives an interval
+    of coverage ``confidence``: the expanded percentile interval (Hesterberg 2015, arXiv:1411.5279).
+
+    The level's normal quantile is ``sqrt(runs / (runs - 1)) * t_{(1 + confidence) / 2, df}`` with
+    ``df = games * (runs - 1)``: the first factor undoes the bootstrap's (n - 1) / n variance, the t
+    quantile the estimation of that variance. 95% becomes 98.6% with 3 runs per game on 26 games, 97.3%
+    with 5, and tends to 95% as runs grow. With very few runs and games (2 runs of 1 game: a quantile of
+    18) the level is capped just below 1, where the interval is the whole range of the resamples.
+
+    :param confidence: the coverage wanted, in (0, 1)
+    :param runs: runs per game (the fewest of any side resampled)
+    :param games: games (strata)
+    :return: the level to ask the percentile bootstrap for
+    :raises ValueError: with fewer than 2 runs or no game
+    """
+    if runs < 2 or games < 1:
+        raise ValueError(f"an expanded interval needs at least 2 runs per game and 1 game; got {runs} and {games}")
+    from scipy import stats as sps
+
+    quantile = math.sqrt(runs / (runs - 1)) * float(sps.t.ppf((1.0 + confidence) / 2.0, games * (runs - 1)))
+    return min(float(2.0 * sps.norm.cdf(quantile) - 1.0), _MAX_LEVEL)
+
+
+def _level(confidence: float, *sides: np.ndarray) -> float:
+    """:func:`bootstrap_level` for score arrays ``(num_runs, num_games, ...)`` resampled together."""
+    return bootstrap_level(confidence, min(s.shape[0] for s in sides), sides[0].shape[1])
 
 
 def _check_matrix(scores: np.ndarray, name: str = "scores") -> np.ndarray:
@@ -131,7 +179,8 @@ def aggregate_interval_estimates(
     seed: int = 0,
     confidence: float = 0.95,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Aggregate metrics with stratified-bootstrap percentile confidence intervals (rliable).
+    """Aggregate metrics with stratified-bootstrap confidence intervals (rliable; expanded percentile,
+    :func:`bootstrap_level`).
 
     :param score_dict: algorithm -> human-normalised scores, shape ``(num_runs, num_games)``
     :param reps: bootstrap resamples
@@ -151,7 +200,7 @@ def aggregate_interval_estimates(
             continue
         with seeded_global_rng(seed):
             _, ci = library.get_interval_estimates(
-                {key: scores}, aggregate_metrics, reps=reps, confidence_interval_size=confidence
+                {key: scores}, aggregate_metrics, reps=reps, confidence_interval_size=_level(confidence, scores)
             )
         intervals[key] = np.asarray(ci[key], dtype=float)
     return points, intervals
@@ -261,6 +310,10 @@ def probability_of_improvement_estimates(
 ) -> tuple[float, np.ndarray]:
     """P(X > Y) with a stratified independent bootstrap interval (rliable; X's and Y's runs resampled apart).
 
+    The plain percentile interval, not the expanded one of the other aggregates: on real Atari 100k runs
+    (``experiments/coverage/``) it covered 92-95% at 95% with 3 and 5 runs per game, where the expanded
+    one covered 97-98.5%: this rank statistic does not follow the (n - 1) / n rule of means.
+
     :param scores_x: shape ``(num_runs_x, num_games)``
     :param scores_y: shape ``(num_runs_y, num_games)``, the same games in the same column order
     :param reps: bootstrap resamples
@@ -310,7 +363,7 @@ def iqm_difference_estimates(
     confidence: float = 0.95,
 ) -> tuple[float, np.ndarray]:
     """The effect IQM(X) - IQM(Y) with a stratified independent bootstrap interval (rliable: X's and Y's
-    runs resampled apart, within each game).
+    runs resampled apart, within each game; expanded percentile, :func:`bootstrap_level`).
 
     :param scores_x: human-normalised scores of X, shape ``(num_runs_x, num_games)``
     :param scores_y: human-normalised scores of Y, shape ``(num_runs_y, num_games)``, the same games
@@ -329,7 +382,7 @@ def iqm_difference_estimates(
     library = _library()
     with seeded_global_rng(seed):
         _, ci = library.get_interval_estimates(
-            {"x-y": [x, y]}, _iqm_difference, reps=reps, confidence_interval_size=confidence
+            {"x-y": [x, y]}, _iqm_difference, reps=reps, confidence_interval_size=_level(confidence, x, y)
         )
     return point, np.asarray(ci["x-y"], dtype=float).reshape(2)
 
@@ -374,7 +427,7 @@ def sample_efficiency_estimates(
         library = _library()
         with seeded_global_rng(seed):
             _, ci = library.get_interval_estimates(
-                {key: scores}, _iqm_per_point, reps=reps, confidence_interval_size=confidence
+                {key: scores}, _iqm_per_point, reps=reps, confidence_interval_size=_level(confidence, scores)
             )
         bands[key] = np.asarray(ci[key], dtype=float).reshape(2, scores.shape[-1])
     return points, bands
@@ -424,7 +477,11 @@ def performance_profile_estimates(
             continue
         with seeded_global_rng(seed):
             prof, ci = library.create_performance_profile(
-                {key: scores}, taus, use_score_distribution=True, reps=reps, confidence_interval_size=confidence
+                {key: scores},
+                taus,
+                use_score_distribution=True,
+                reps=reps,
+                confidence_interval_size=_level(confidence, scores),
             )
         profiles[key] = np.asarray(prof[key], dtype=float)
         bands[key] = np.asarray(ci[key], dtype=float)

@@ -1,0 +1,209 @@
+"""Do the study's headline intervals cover what they say? A coverage check on real Atari 100k run data.
+
+The atari100k answer rests on two intervals over 26 games with 3 or 5 seeds per game, both from rliable's
+stratified independent bootstrap, through the functions ``rl-coordconv analyze`` calls: the IQM
+difference IQM(coordconv) - IQM(nature) of human-normalised scores
+(:func:`rl_coordconv.analysis.stats.iqm_difference_estimates`; its reading "excludes 0" -> "an effect
+these runs resolve") and the probability of improvement P(coordconv > nature)
+(:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`). This script measures, on real
+run-to-run variation, how often each 95% interval covers the true value, and how often it excludes "no
+difference" (0, or 0.5) when there is none.
+
+Population: the 100 runs per game of DrQ(eps) and of SPR on the 26 Atari 100k games, the final
+evaluation scores Agarwal et al. 2021 ("Deep Reinforcement Learning at the Edge of the Statistical
+Precipice", NeurIPS; their coverage analysis uses the same data) released with rliable, as shipped in
+eloialonso/iris ``results/data/DrQ(eps).json`` and ``results/data/SPR.json`` (commit 75e5ab5). Each
+simulated study draws N runs per game with replacement from those 100, so the 100 runs *are* the
+population and the true values are those of all 100 x 26 human-normalised scores, exactly.
+
+Methods, on the same simulated studies and the same bootstrap resamples (seed = study number):
+
+* ``percentile``: rliable's stratified percentile interval as it is, at 95% (what ``analyze`` reported
+  before the expanded interval);
+* ``expanded``: what ``analyze`` reports now: the same resamples, read at the expanded level of
+  :func:`rl_coordconv.analysis.stats.bootstrap_level` (Hesterberg 2015).
+
+Scenarios, each with N in {3, 5} (the study's seeds 0-2, and all five):
+
+* ``null``: X and Y both drawn from DrQ(eps); the true difference is 0 (P(X > Y) = 0.5). Coverage is one
+  minus the rate of "an effect these runs resolve" when there is none.
+* ``spr_vs_drq``: X drawn from SPR, Y from DrQ(eps); the true values are those of the two populations.
+
+Usage (appends to ``coverage_studies.csv``, one row per simulated study, resumable, and prints the table)::
+
+    git clone https://github.com/eloialonso/iris /tmp/iris-repo   # the data; commit 75e5ab5 or later
+    python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 200 --reps 2000 \\
+        --statistics iqm_difference
+    python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 200 --reps 2000 \\
+        --statistics probability_of_improvement --scenarios null
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+from scipy import stats as sps
+
+from rl_coordconv.analysis import stats
+from rl_coordconv.analysis.normalize import human_normalize
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "coverage_studies.csv"
+COLUMNS = (
+    "statistic", "method", "scenario", "n", "study", "truth", "point", "ci_low", "ci_high", "covered", "excludes_null",
+)  # fmt: skip
+SCENARIOS = {"null": ("DrQ(eps)", "DrQ(eps)"), "spr_vs_drq": ("SPR", "DrQ(eps)")}
+
+
+def population(data_dir: Path, algo: str) -> tuple[list[str], np.ndarray]:
+    """The 100 runs x 26 games of human-normalised final scores of one algorithm.
+
+    :param data_dir: the folder holding ``<algo>.json`` (game -> list of per-run raw scores)
+    :param algo: ``DrQ(eps)`` or ``SPR``
+    :return: ``(games, scores)`` with scores of shape ``(100, 26)``
+    """
+    raw = json.loads((data_dir / f"{algo}.json").read_text(encoding="utf-8"))
+    games = sorted(raw)
+    matrix = np.array([raw[g] for g in games], dtype=float).T
+    return games, human_normalize(matrix, games)
+
+
+def draw(rng: np.random.Generator, scores: np.ndarray, n: int) -> np.ndarray:
+    """``n`` runs per game, each game's runs drawn with replacement and independently of the others."""
+    rows = rng.integers(0, scores.shape[0], size=(n, scores.shape[1]))
+    return np.take_along_axis(scores, rows, axis=0)
+
+
+def _iqm_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.array([stats.iqm(a) - stats.iqm(b)])
+
+
+def _improvement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.array([stats.probability_of_improvement(a, b)])
+
+
+def percentile(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
+    """rliable's plain 95% stratified percentile interval, as ``analyze`` computed it before the expanded one."""
+    from rliable import library
+
+    fn = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement}[statistic]
+    with stats.seeded_global_rng(seed):
+        _, ci = library.get_interval_estimates({"d": [x, y]}, fn, reps=reps, confidence_interval_size=0.95)
+    return float(fn(x, y)[0]), np.asarray(ci["d"], dtype=float).reshape(2)
+
+
+def expanded(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
+    """The package's interval, as ``analyze`` computes it now."""
+    if statistic == "iqm_difference":
+        return stats.iqm_difference_estimates(x, y, reps=reps, seed=seed)
+    return stats.probability_of_improvement_estimates(x, y, reps=reps, seed=seed)
+
+
+METHODS = {"percentile": percentile, "expanded": expanded}
+#: Each statistic's value for two populations, and its value when they do not differ.
+STATISTICS = {
+    "iqm_difference": (lambda x, y: stats.iqm(x) - stats.iqm(y), 0.0),
+    "probability_of_improvement": (stats.probability_of_improvement, 0.5),
+}
+
+
+def _done(path: Path) -> set[tuple[str, str, str, int, int]]:
+    if not path.is_file():
+        return set()
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {
+            (r["statistic"], r["method"], r["scenario"], int(r["n"]), int(r["study"])) for r in csv.DictReader(handle)
+        }
+
+
+def simulate(
+    data_dir: Path, studies: int, reps: int, ns: list[int], methods: list[str], statistics: list[str],
+    scenarios: list[str], out: Path,
+) -> None:  # fmt: skip
+    """Run every (statistic, method, scenario, n, study) not yet in ``out`` and append its row.
+
+    Study ``k`` of a scenario and ``n`` draws with a generator seeded by (scenario, n, k) and bootstraps
+    with seed ``k``, so a resumed or repeated simulation gives the same rows, and every statistic and
+    method sees the same draws (and each statistic's methods the same resamples).
+    """
+    pops = {}
+    for name in {a for s in scenarios for a in SCENARIOS[s]}:
+        _, pops[name] = population(data_dir, name)
+    done = _done(out)
+    new = not out.is_file()
+    with open(out, "a", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        for statistic, scenario, n in ((st, sc, n) for st in statistics for sc in scenarios for n in ns):
+            x_name, y_name = SCENARIOS[scenario]
+            value, null = STATISTICS[statistic]
+            truth = value(pops[x_name], pops[y_name]) if x_name != y_name else null
+            for method, k in ((m, k) for k in range(studies) for m in methods):
+                if (statistic, method, scenario, n, k) in done:
+                    continue
+                rng = np.random.default_rng([zlib.crc32(scenario.encode()), n, k])
+                x, y = draw(rng, pops[x_name], n), draw(rng, pops[y_name], n)
+                point, (low, high) = METHODS[method](statistic, x, y, reps, k)
+                writer.writerow({"statistic": statistic, "method": method, "scenario": scenario, "n": n, "study": k,
+                                 "truth": f"{truth:.10g}", "point": f"{point:.10g}", "ci_low": f"{low:.10g}",
+                                 "ci_high": f"{high:.10g}", "covered": int(low <= truth <= high),
+                                 "excludes_null": int(low > null or high < null)})  # fmt: skip
+                handle.flush()
+
+
+def summary(out: Path) -> str:
+    """The markdown table of coverage (with a Clopper-Pearson 95% interval) per statistic, method, scenario, n."""
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    lines = [
+        "| statistic | method | scenario | runs per game | studies | true value | coverage of the 95% interval "
+        "[95% CI] | excludes no difference | median width |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    key = ("statistic", "method", "scenario", "n")
+    cells = sorted(
+        {tuple(r[k] for k in key) for r in rows},
+        key=lambda c: (list(STATISTICS).index(c[0]), list(METHODS).index(c[1]), list(SCENARIOS).index(c[2]), int(c[3])),
+    )
+    for cell in cells:
+        block = [r for r in rows if tuple(r[k] for k in key) == cell]
+        covered = sum(int(r["covered"]) for r in block)
+        ci = sps.binomtest(covered, len(block)).proportion_ci(0.95, method="exact")
+        excludes = np.mean([int(r["excludes_null"]) for r in block])
+        width = np.median([float(r["ci_high"]) - float(r["ci_low"]) for r in block])
+        lines.append(
+            f"| {' | '.join(cell)} | {len(block)} | {float(block[0]['truth']):.3f} | {covered / len(block):.3f} "
+            f"[{ci.low:.3f}, {ci.high:.3f}] | {excludes:.3f} | {width:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", type=Path, help="folder holding DrQ(eps).json and SPR.json (iris results/data)")
+    parser.add_argument("--studies", type=int, default=200, help="simulated studies per scenario and n")
+    parser.add_argument("--reps", type=int, default=2000, help="bootstrap resamples per interval")
+    parser.add_argument("--n", type=int, nargs="+", default=[3, 5], help="runs per game")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--statistics", nargs="+", default=list(STATISTICS), choices=list(STATISTICS))
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    missing = [a for a in ("DrQ(eps)", "SPR") if not (args.data / f"{a}.json").is_file()]
+    if missing:
+        print(f"coverage.py: {args.data} lacks {', '.join(m + '.json' for m in missing)}", file=sys.stderr)
+        return 2
+    simulate(args.data, args.studies, args.reps, args.n, args.methods, args.statistics, args.scenarios, args.out)
+    print(summary(args.out), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
