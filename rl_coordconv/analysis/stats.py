@@ -19,16 +19,16 @@ Learning at the Edge of the Statistical Precipice" (NeurIPS 2021) and uses its l
 
 Stratified-bootstrap intervals are *expanded percentile* intervals (Hesterberg 2015, "What Teachers
 Should Know About the Bootstrap", The American Statistician 69(4), arXiv:1411.5279; ``ExpandProbs`` in
-his R package resample): a bootstrap resamples
-each game's n runs from their empirical distribution, whose variance is (n - 1) / n of the runs'
-unbiased variance, so with 3 runs per game its plain percentile interval is about 18% too narrow. rliable
-computes the interval; :func:`bootstrap_level` only chooses the percentiles, at the level whose normal
-quantile is sqrt(n / (n - 1)) t_{df}, with df = games x (n - 1) (Hesterberg's rule, whose df is n - 1
-for one sample, with the degrees of freedom of a variance pooled over games). On real Atari 100k runs (DrQ(eps) and SPR, 100 runs per game,
-Agarwal et al.'s data; ``experiments/coverage/``) rliable's plain 95% interval of an IQM difference
-covered 88% with 3 runs per game and 89-92.5% with 5, the expanded one 93-95%. The probability of
-improvement, a rank statistic, is the exception: its plain interval covered 92-95% there and the
-expanded one 97-98.5%, so it keeps the plain percentile interval.
+his R package resample): a bootstrap resamples each game's n runs from their empirical distribution,
+whose variance is (n - 1) / n of the runs' unbiased variance, so with 3 runs per game its plain
+percentile interval is about 18% too narrow. rliable computes the interval; :func:`bootstrap_level`
+only chooses the percentiles, at the level whose normal quantile is sqrt(n / (n - 1)) t_{df}, with df =
+games x (n - 1) (Hesterberg's rule, whose df is n - 1 for one sample, with the degrees of freedom of a
+variance pooled over games). On real Atari 100k runs (DrQ(eps) and SPR, 100 runs per game, Agarwal et
+al.'s data; ``experiments/coverage/``) rliable's plain 95% interval of an IQM difference covered 88%
+with 3 runs per game and 89-92.5% with 5, the expanded one 93-95%. The probability of improvement, a
+rank statistic, is the exception: its plain interval covered 92-95% there and the expanded one
+97-98.5%, so it keeps the plain percentile interval.
 
 Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
 are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
