@@ -5,9 +5,10 @@ stratified independent bootstrap, through the functions ``rl-coordconv analyze``
 difference IQM(coordconv) - IQM(nature) of human-normalised scores
 (:func:`rl_coordconv.analysis.stats.iqm_difference_estimates`; its reading "excludes 0" -> "an effect
 these runs resolve") and the probability of improvement P(coordconv > nature)
-(:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`). This script measures, on real
-run-to-run variation, how often each 95% interval covers the true value, and how often it excludes "no
-difference" (0, or 0.5) when there is none.
+(:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`); each extractor's IQM has a
+third (``iqm``: X's own IQM, :func:`rl_coordconv.analysis.stats.aggregate_interval_estimates`). This
+script measures, on real run-to-run variation, how often each 95% interval covers the true value, and how
+often it excludes "no difference" (0, or 0.5) when there is none.
 
 Population: the 100 runs per game of DrQ(eps) and of SPR on the 26 Atari 100k games, the final
 evaluation scores Agarwal et al. 2021 ("Deep Reinforcement Learning at the Edge of the Statistical
@@ -43,6 +44,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 import zlib
 from pathlib import Path
@@ -88,18 +90,29 @@ def _improvement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([stats.probability_of_improvement(a, b)])
 
 
+def _iqm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    return np.array([stats.iqm(a)])
+
+
+_FUNCTIONS = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement, "iqm": _iqm}
+
+
 def percentile(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """rliable's plain 95% stratified percentile interval, as ``analyze`` computed it before the expanded one."""
     from rliable import library
 
-    fn = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement}[statistic]
+    fn = _FUNCTIONS[statistic]
+    data = {"d": x} if statistic == "iqm" else {"d": [x, y]}
     with stats.seeded_global_rng(seed):
-        _, ci = library.get_interval_estimates({"d": [x, y]}, fn, reps=reps, confidence_interval_size=0.95)
+        _, ci = library.get_interval_estimates(data, fn, reps=reps, confidence_interval_size=0.95)
     return float(fn(x, y)[0]), np.asarray(ci["d"], dtype=float).reshape(2)
 
 
 def expanded(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """The package's interval, as ``analyze`` computes it now."""
+    if statistic == "iqm":
+        points, intervals = stats.aggregate_interval_estimates({"x": x}, reps=reps, seed=seed)
+        return float(points["x"][0]), intervals["x"][:, 0]
     if statistic == "iqm_difference":
         return stats.iqm_difference_estimates(x, y, reps=reps, seed=seed)
     return stats.probability_of_improvement_estimates(x, y, reps=reps, seed=seed)
@@ -110,6 +123,7 @@ METHODS = {"percentile": percentile, "expanded": expanded}
 STATISTICS = {
     "iqm_difference": (lambda x, y: stats.iqm(x) - stats.iqm(y), 0.0),
     "probability_of_improvement": (stats.probability_of_improvement, 0.5),
+    "iqm": (lambda x, y: stats.iqm(x), float("nan")),  # X's own IQM: no "no difference" value
 }
 
 
@@ -144,7 +158,7 @@ def simulate(
         for statistic, scenario, n in ((st, sc, n) for st in statistics for sc in scenarios for n in ns):
             x_name, y_name = SCENARIOS[scenario]
             value, null = STATISTICS[statistic]
-            truth = value(pops[x_name], pops[y_name]) if x_name != y_name else null
+            truth = value(pops[x_name], pops[y_name]) if x_name != y_name or math.isnan(null) else null
             for method, k in ((m, k) for k in range(studies) for m in methods):
                 if (statistic, method, scenario, n, k) in done:
                     continue
@@ -176,11 +190,11 @@ def summary(out: Path) -> str:
         block = [r for r in rows if tuple(r[k] for k in key) == cell]
         covered = sum(int(r["covered"]) for r in block)
         ci = sps.binomtest(covered, len(block)).proportion_ci(0.95, method="exact")
-        excludes = np.mean([int(r["excludes_null"]) for r in block])
+        excludes = "n/a" if cell[0] == "iqm" else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
         width = np.median([float(r["ci_high"]) - float(r["ci_low"]) for r in block])
         lines.append(
             f"| {' | '.join(cell)} | {len(block)} | {float(block[0]['truth']):.3f} | {covered / len(block):.3f} "
-            f"[{ci.low:.3f}, {ci.high:.3f}] | {excludes:.3f} | {width:.3f} |"
+            f"[{ci.low:.3f}, {ci.high:.3f}] | {excludes} | {width:.3f} |"
         )
     return "\n".join(lines) + "\n"
 
