@@ -5,10 +5,11 @@ stratified independent bootstrap, through the functions ``rl-coordconv analyze``
 difference IQM(coordconv) - IQM(nature) of human-normalised scores
 (:func:`rl_coordconv.analysis.stats.iqm_difference_estimates`; its reading "excludes 0" -> "an effect
 these runs resolve") and the probability of improvement P(coordconv > nature)
-(:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`); each extractor's IQM has a
-third (``iqm``: X's own IQM, :func:`rl_coordconv.analysis.stats.aggregate_interval_estimates`). This
-script measures, on real run-to-run variation, how often each 95% interval covers the true value, and how
-often it excludes "no difference" (0, or 0.5) when there is none.
+(:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`); each extractor's own
+aggregates have theirs (``iqm``, ``median``, ``mean``, ``optimality_gap``: X's,
+:func:`rl_coordconv.analysis.stats.aggregate_interval_estimates`). This script measures, on real
+run-to-run variation, how often each 95% interval covers the true value, and how often it excludes "no
+difference" (0, or 0.5) when there is none.
 
 Population: the 100 runs per game of DrQ(eps) and of SPR on the 26 Atari 100k games, the final
 evaluation scores Agarwal et al. 2021 ("Deep Reinforcement Learning at the Edge of the Statistical
@@ -47,6 +48,7 @@ import json
 import math
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,40 +92,64 @@ def _improvement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([stats.probability_of_improvement(a, b)])
 
 
-def _iqm(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
-    return np.array([stats.iqm(a)])
+#: One extractor's own aggregates, by their column in :func:`rl_coordconv.analysis.stats.aggregate_metrics`.
+AGGREGATES = {"iqm": 0, "median": 1, "mean": 2, "optimality_gap": 3}
+_CACHE: dict[tuple[str, bytes, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
 
-_FUNCTIONS = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement, "iqm": _iqm}
+def _aggregates(method: str, x: np.ndarray, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All four aggregates of X and their intervals, computed once per draw and method."""
+    key = (method, x.tobytes(), reps, seed)
+    if key not in _CACHE:
+        _CACHE.clear()
+        if method == "expanded":
+            points, intervals = stats.aggregate_interval_estimates({"x": x}, reps=reps, seed=seed)
+            _CACHE[key] = points["x"], intervals["x"]
+        else:
+            from rliable import library
+
+            with stats.seeded_global_rng(seed):
+                _, ci = library.get_interval_estimates(
+                    {"x": x}, stats.aggregate_metrics, reps=reps, confidence_interval_size=0.95
+                )
+            _CACHE[key] = stats.aggregate_metrics(x), np.asarray(ci["x"], dtype=float)
+    return _CACHE[key]
 
 
 def percentile(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """rliable's plain 95% stratified percentile interval, as ``analyze`` computed it before the expanded one."""
     from rliable import library
 
-    fn = _FUNCTIONS[statistic]
-    data = {"d": x} if statistic == "iqm" else {"d": [x, y]}
+    if statistic in AGGREGATES:
+        points, intervals = _aggregates("percentile", x, reps, seed)
+        return float(points[AGGREGATES[statistic]]), intervals[:, AGGREGATES[statistic]]
+    fn = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement}[statistic]
     with stats.seeded_global_rng(seed):
-        _, ci = library.get_interval_estimates(data, fn, reps=reps, confidence_interval_size=0.95)
+        _, ci = library.get_interval_estimates({"d": [x, y]}, fn, reps=reps, confidence_interval_size=0.95)
     return float(fn(x, y)[0]), np.asarray(ci["d"], dtype=float).reshape(2)
 
 
 def expanded(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """The package's interval, as ``analyze`` computes it now."""
-    if statistic == "iqm":
-        points, intervals = stats.aggregate_interval_estimates({"x": x}, reps=reps, seed=seed)
-        return float(points["x"][0]), intervals["x"][:, 0]
+    if statistic in AGGREGATES:
+        points, intervals = _aggregates("expanded", x, reps, seed)
+        return float(points[AGGREGATES[statistic]]), intervals[:, AGGREGATES[statistic]]
     if statistic == "iqm_difference":
         return stats.iqm_difference_estimates(x, y, reps=reps, seed=seed)
     return stats.probability_of_improvement_estimates(x, y, reps=reps, seed=seed)
 
 
+def _own(column: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    return lambda x, y: float(stats.aggregate_metrics(x)[column])
+
+
 METHODS = {"percentile": percentile, "expanded": expanded}
-#: Each statistic's value for two populations, and its value when they do not differ.
-STATISTICS = {
+#: Each statistic's value for two populations, and its value when they do not differ (NaN for one
+#: extractor's own aggregates, which have none).
+STATISTICS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], float]] = {
     "iqm_difference": (lambda x, y: stats.iqm(x) - stats.iqm(y), 0.0),
     "probability_of_improvement": (stats.probability_of_improvement, 0.5),
-    "iqm": (lambda x, y: stats.iqm(x), float("nan")),  # X's own IQM: no "no difference" value
+    **{name: (_own(column), float("nan")) for name, column in AGGREGATES.items()},
 }
 
 
@@ -155,13 +181,13 @@ def simulate(
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         if new:
             writer.writeheader()
-        for statistic, scenario, n in ((st, sc, n) for st in statistics for sc in scenarios for n in ns):
+        for scenario, n in ((sc, n) for sc in scenarios for n in ns):
             x_name, y_name = SCENARIOS[scenario]
-            value, null = STATISTICS[statistic]
-            truth = value(pops[x_name], pops[y_name]) if x_name != y_name or math.isnan(null) else null
-            for method, k in ((m, k) for k in range(studies) for m in methods):
+            for k, method, statistic in ((k, m, st) for k in range(studies) for m in methods for st in statistics):
                 if (statistic, method, scenario, n, k) in done:
                     continue
+                value, null = STATISTICS[statistic]
+                truth = value(pops[x_name], pops[y_name]) if x_name != y_name or math.isnan(null) else null
                 rng = np.random.default_rng([zlib.crc32(scenario.encode()), n, k])
                 x, y = draw(rng, pops[x_name], n), draw(rng, pops[y_name], n)
                 point, (low, high) = METHODS[method](statistic, x, y, reps, k)
@@ -190,7 +216,7 @@ def summary(out: Path) -> str:
         block = [r for r in rows if tuple(r[k] for k in key) == cell]
         covered = sum(int(r["covered"]) for r in block)
         ci = sps.binomtest(covered, len(block)).proportion_ci(0.95, method="exact")
-        excludes = "n/a" if cell[0] == "iqm" else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
+        excludes = "n/a" if cell[0] in AGGREGATES else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
         width = np.median([float(r["ci_high"]) - float(r["ci_low"]) for r in block])
         lines.append(
             f"| {' | '.join(cell)} | {len(block)} | {float(block[0]['truth']):.3f} | {covered / len(block):.3f} "

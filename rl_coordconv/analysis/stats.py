@@ -28,9 +28,10 @@ variance pooled over games). On real Atari 100k runs (DrQ(eps) and SPR, 100 runs
 al.'s data; ``experiments/coverage/``) rliable's plain 95% interval of an IQM difference covered 88%
 with 3 runs per game and 89-92.5% with 5, the expanded one 93-95%. The probability of improvement, a
 rank statistic, is the exception: its plain interval covered 92-95% there and the expanded one
-97-98.5%, so it keeps the plain percentile interval. One algorithm's own IQM interval covered
-89-93% with 3 runs per game (expanded; plain 85-87%): the IQM of 3 runs per game is biased upwards,
-which no bootstrap sees, and which cancels in a difference.
+97-98.5%, so it keeps the plain percentile interval. One algorithm's own aggregates, expanded, with
+3 runs per game: IQM 89-93% (the IQM of 3 runs per game is biased upwards, which no bootstrap sees and
+which cancels in a difference), mean 92-96%, optimality gap 91-95%, median only 75-78% (the median of
+noisy per-game means is biased; Agarwal et al.'s case against it).
 
 Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
 are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
