@@ -130,3 +130,10 @@ def test_cli_answer_into(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert (root / "report" / "answer.md").read_text() in text
     assert "12 complete runs of the 16 the spec plans" in text  # the command reads the plan from spec.yaml
     assert text.startswith("# A study\n\nIntro.\n\n") and text.endswith(f"{END}\n\n## Rest\n\nkept\n")
+
+
+def test_the_plan_comes_from_a_valid_spec_only(tmp_path: Path) -> None:
+    assert planned_cells(tmp_path) is None  # no spec.yaml
+    runfolder.write_yaml(tmp_path / "spec.yaml", {"name": "hand-gathered", "games": ["Pong"]})
+    assert planned_cells(tmp_path) is None  # a spec that does not validate plans nothing
+    assert planned_cells(make_planned_sweep(tmp_path / "sweep")) == 16  # 2 games x 1 algo x 2 extractors x 4 seeds
