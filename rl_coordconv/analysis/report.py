@@ -652,7 +652,9 @@ def write_report(a: Analysis, out: Path) -> list[str]:
         "## References\n\nR. Agarwal, M. Schwarzer, P. S. Castro, A. Courville, M. G. Bellemare. Deep "
         "Reinforcement Learning at the Edge of the Statistical Precipice. NeurIPS 2021. "
         "https://github.com/google-research/rliable\n\nM. C. Machado, M. G. Bellemare, E. Talvitie, J. Veness, "
-        "M. Hausknecht, M. Bowling. Revisiting the Arcade Learning Environment. JAIR 2018.\n"
+        "M. Hausknecht, M. Bowling. Revisiting the Arcade Learning Environment. JAIR 2018.\n\nT. C. Hesterberg. "
+        "What Teachers Should Know About the Bootstrap: Resampling in the Undergraduate Statistics Curriculum. "
+        "The American Statistician 69(4), 2015. arXiv:1411.5279 (the expanded percentile interval).\n"
     )
     blocks = [line.strip("\n") for line in lines]
     _write(out, "report.md", "\n\n".join(b for b in blocks if b) + "\n", files)
