@@ -70,7 +70,10 @@ def test_the_answer_quotes_the_reports_numbers(tmp_path: Path) -> None:
     assert "`coordconv` higher in 2, lower in 0 of 2 games" in answer
     assert "excludes 0 in 2 game(s) for `coordconv` and 0 for `nature`" in answer
     assert f"**Reading:** {reading('coordconv', effect['difference'], effect['ci_low'], effect['ci_high'])}" in answer
-    assert answer in report.markdown.read_text()  # report.md opens with it
+    text = report.markdown.read_text()
+    assert answer in text  # report.md opens with it
+    # the report names the percentiles it read: 3 runs per game on 2 games, 95% -> 99.9% (Hesterberg)
+    assert "a2c, 3 runs per game on 2 games: the 95% interval takes the 99.9% percentiles" in text
 
 
 def test_one_seed_is_no_answer_yet(tmp_path: Path) -> None:
@@ -78,7 +81,9 @@ def test_one_seed_is_no_answer_yet(tmp_path: Path) -> None:
     for game, (nature, coord) in {"Pong": (-20.0, -15.0), "Breakout": (3.0, 3.0)}.items():
         make_run(root, game, "nature", 0, [nature] * 3, [nature])
         make_run(root, game, "coordconv", 0, [coord] * 3, [coord])
-    answer = (analyze(root, reps=REPS).out / "answer.md").read_text()
+    report = analyze(root, reps=REPS)
+    answer = (report.out / "answer.md").read_text()
+    assert "a2c, 1 run per game on 2 games: no interval" in report.markdown.read_text()
     assert answer.startswith("*4 complete runs;")  # nothing planned to compare with
     assert "higher in 1, lower in 0, equal in 1 of 2 games; no per-game interval (one run a side)" in answer
     assert "No answer yet" in answer and "(CI n/a)" in answer

@@ -222,6 +222,9 @@ def test_messy_run_set_keeps_every_extractor_and_says_what_it_did(
     assert float(aggregates["nature", "Mean"]["point"]) == pytest.approx(0.15)  # Pong seeds 0, 1
     assert float(aggregates["coordconv", "Mean"]["point"]) == pytest.approx(0.55)
     assert "Breakout** left out of the aggregates (no scored run of coordconv)" in text
+    # the report names the percentiles its intervals over games were read at, for the matrices it analysed
+    assert stats.bootstrap_level(0.95, 2, 1) > 0.9995  # 2 runs of 1 game: a normal quantile of 18
+    assert "a2c, 2 runs per game on 1 game: the 95% interval takes the whole range of the resamples" in text
     assert any("duplicate cell a2c/Pong/coordconv/seed 0" in w for w in report.warnings)
     # the effect, per game and over games
     (effect,) = read_csv(out / "effect.csv")

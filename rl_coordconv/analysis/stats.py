@@ -25,13 +25,11 @@ percentile interval is about 18% too narrow. rliable computes the interval; :fun
 only chooses the percentiles, at the level whose normal quantile is sqrt(n / (n - 1)) t_{df}, with df =
 games x (n - 1) (Hesterberg's rule, whose df is n - 1 for one sample, with the degrees of freedom of a
 variance pooled over games). On real Atari 100k runs (DrQ(eps) and SPR, 100 runs per game, Agarwal et
-al.'s data; ``experiments/coverage/``) rliable's plain 95% interval of an IQM difference covered 88%
-with 3 runs per game and 89-92.5% with 5, the expanded one 93-95%. The probability of improvement, a
-rank statistic, is the exception: its plain interval covered 92-95% there and the expanded one
-97-98.5%, so it keeps the plain percentile interval. One algorithm's own aggregates, expanded, with
-3 runs per game: IQM 89-93% (the IQM of 3 runs per game is biased upwards, which no bootstrap sees and
-which cancels in a difference), mean 92-96%, optimality gap 91-95%, median only 75-78% (the median of
-noisy per-game means is biased; Agarwal et al.'s case against it).
+al.'s data) rliable's plain 95% interval of an IQM difference covered 88% with 3 runs per game, the
+expanded one 95%. The probability of improvement, a rank statistic, keeps the plain percentile interval,
+which covered 92-95% there (expanded, it over-covered). ``experiments/coverage/README.md`` holds every
+measured figure, including one algorithm's own aggregates (its IQM about 90% with 3 runs per game, its
+median far less).
 
 Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
 are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
