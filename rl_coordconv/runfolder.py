@@ -2,7 +2,7 @@
 
 One run = one (game, algo, extractor, seed). Its folder holds::
 
-    config.yaml        RunConfig: format_version, resolved preset, extractor, protocol, seed, versions, command
+    config.yaml        RunConfig: format_version, resolved preset, extractor, protocol, seed, versions, commit, command
     episodes.csv       one row per finished training game (EPISODE_COLUMNS)
     evaluations.csv    one row per periodic evaluation (EVALUATION_COLUMNS)
     tb/                TensorBoard logs
@@ -10,7 +10,8 @@ One run = one (game, algo, extractor, seed). Its folder holds::
     model.zip          the final model
     progress.json      Progress, rewritten atomically while training: agent_steps, timesteps, steps_per_second
     error.txt          ErrorRecord, only when the run failed: the error on its first line, then its traceback
-    status.json        RunStatus, written LAST, atomically: {"complete": true, ...}; it says the rest is there
+    status.json        RunStatus, written LAST, atomically: {"complete": true, ..., "commits": [...]}; it says
+                       the rest is there
 
 Units are stated once, here: ``agent_steps`` counts environment steps summed over all parallel
 environments (one agent step = 4 frames with frameskip 4); ``frames`` counts emulator frames;
@@ -515,6 +516,9 @@ class RunConfig:
     :param learner: how the policy computed (:class:`rl_coordconv.learner.LearnerSettings` as a mapping;
         None for runs made before those settings existed: eager float32, NCHW)
     :param versions: software versions
+    :param commit: the git commit of the rl-coordconv code that created the run, ``-dirty`` when its
+        files had uncommitted changes; None when unknown, or for runs made before commits were recorded
+        (:func:`rl_coordconv.provenance.code_commit`; ``status.json`` lists every session's)
     :param command: the command line (or Python call) that started the run
     :param created: when the run folder was created (ISO 8601, UTC)
     :param extra: keys this version does not know, kept verbatim
@@ -541,6 +545,7 @@ class RunConfig:
     resume: str = "exact"
     learner: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None
     command: str = ""
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -623,6 +628,8 @@ class RunStatus:
     :param final_mean_return: the final evaluation's mean whole-game score (None without evaluation)
     :param wall_seconds: wall-clock seconds of training over all sessions
     :param sessions: how many times the run was started (1 + resumes)
+    :param commits: the rl-coordconv commits its sessions ran, each once, in order (``"unknown"`` where
+        none was found; None for runs made before commits were recorded)
     :param finished: when it finished (ISO 8601, UTC)
     :param extra: keys this version does not know, kept verbatim
     """
@@ -637,6 +644,7 @@ class RunStatus:
     final_mean_return: float | None = None
     wall_seconds: float | None = None
     sessions: int | None = None
+    commits: list[str] | None = None
     finished: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

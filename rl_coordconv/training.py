@@ -40,11 +40,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import errno
-import platform
 import shlex
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -54,6 +53,7 @@ from rl_coordconv import checks, runfolder
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
+from rl_coordconv.provenance import code_commit, software_versions
 from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
 
 if TYPE_CHECKING:
@@ -181,6 +181,8 @@ class Session:
     :param state: the run's counters
     :param sessions: how many sessions the run has had, this one included
     :param checkpoint: the checkpoint this session resumed from, if any
+    :param commits: the rl-coordconv commits of the run's sessions so far, this one included, each once
+        in order of first use (:func:`rl_coordconv.provenance.code_commit`; ``"unknown"`` where none was found)
     """
 
     env: VecEnv
@@ -188,6 +190,7 @@ class Session:
     state: RunState
     sessions: int
     checkpoint: Checkpoint | None = None
+    commits: list[str] = field(default_factory=lambda: [_commit_now()])
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -372,8 +375,8 @@ def resolve_config(
             n_envs=min(agent.n_envs, eval_episodes) if eval_episodes else 0,
         ),
         checkpoint_freq=checkpoint_freq, seeds=derive_seeds(seed), device=device, threads=threads,
-        resume=env_backend.resume, learner=(learner or LearnerSettings()).to_dict(), versions=_versions(),
-        command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
+        resume=env_backend.resume, learner=(learner or LearnerSettings()).to_dict(), versions=software_versions(),
+        commit=code_commit(), command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
     )  # fmt: skip
     path = _run_dir(out, run_dir, name)
     return RunPlan(path, config, agent, proto, env_backend, device, threads)
@@ -396,18 +399,6 @@ def _run_dir(out: str | Path, run_dir: str | Path | None, name: str) -> Path:
     if path.exists() and not path.is_dir():
         raise UserError(f"run folder {str(path)!r} is a file; pass another --out or run_dir")
     return path
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for dist in ("rl-coordconv", "torch", "stable-baselines3", "gymnasium", "ale-py", "numpy"):
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            found[dist] = "not installed"
-    return found
 
 
 def _now() -> str:
@@ -562,7 +553,15 @@ def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Sess
     set_rng_state(saved["rng"])
     for log in (runfolder.EPISODES, runfolder.EVALUATIONS):
         runfolder.truncate_rows(plan.path / log, checkpoint.agent_steps)
-    return Session(env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint)
+    commits = [str(c) for c in saved.get("commits", [])]  # (checkpoints from before commits were kept: none)
+    commits += [c for c in [_commit_now()] if c not in commits]
+    return Session(
+        env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint, commits=commits
+    )
+
+
+def _commit_now() -> str:
+    return code_commit() or "unknown"
 
 
 # -- phase 4: learn ----------------------------------------------------------------------------------
@@ -651,6 +650,7 @@ def _checkpoint_saver(plan: RunPlan, session: Session, logs: tuple[runfolder.Csv
             "rng": rng_state(),
             "env": backend.get_state(env) if backend.can_snapshot and env is not None else None,
             "sessions": session.sessions,
+            "commits": list(session.commits),
             "agent_steps": int(model.num_timesteps),
         }
         save_checkpoint(plan.path, model, state)
@@ -690,6 +690,7 @@ def finalise(
         final_mean_return=final_mean,
         wall_seconds=round(wall_seconds, 1),
         sessions=session.sessions,
+        commits=list(session.commits),
         finished=_now(),
     )
     status.write(plan.path)

@@ -16,6 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
+from rl_coordconv.provenance import code_commit
 from rl_coordconv.training import derive_seeds, run_name, train
 
 GAME = "Breakout"
@@ -92,6 +93,7 @@ def test_run_folder_holds_every_file_with_its_columns(a2c_run: Path) -> None:
     assert config["policy"]["net_arch"] == []
     assert config["seeds"] == derive_seeds(3)
     assert set(config["versions"]) >= {"python", "torch", "stable-baselines3", "gymnasium", "ale-py"}
+    assert config["commit"] == code_commit()  # this checkout's commit (None only outside git)
     assert "rl_coordconv.train('a2c', 'Breakout', 'nature', seed=3, timesteps=800)" in config["command"]
 
     with open(a2c_run / runfolder.EPISODES, encoding="utf-8") as handle:
@@ -118,6 +120,7 @@ def test_run_folder_holds_every_file_with_its_columns(a2c_run: Path) -> None:
     status = json.loads((a2c_run / runfolder.STATUS).read_text())
     assert status["complete"] is True and status["agent_steps"] == STEPS and status["frames"] == 4 * STEPS
     assert status["games"] == len(episodes) and status["evaluations"] == 3
+    assert status["commits"] == [code_commit() or "unknown"]
     progress = json.loads((a2c_run / runfolder.PROGRESS).read_text())
     assert progress["agent_steps"] == STEPS and progress["timesteps"] == STEPS
 
@@ -142,10 +145,15 @@ def test_same_seed_same_episodes(a2c_run: Path, runs: Path) -> None:
     assert games(again) == games(a2c_run)
 
 
-def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path) -> None:
+def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rl_coordconv.training
+
     run = runs / "a2c-nature-interrupted"
+    first, later = "a" * 40, "b" * 40 + "-dirty"  # the code moves on between the two sessions
+    monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: first)
     with pytest.raises(KeyboardInterrupt):
         tiny("a2c", "nature", run, callback=Interrupt(530))
+    monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: later)
     assert not runfolder.is_complete(run) and (run / runfolder.CHECKPOINTS / "latest.json").is_file()
     assert json.loads((run / runfolder.CHECKPOINTS / "latest.json").read_text())["agent_steps"] == 400
     # A kill can leave rows past the checkpoint and half a line: resume must drop both.
@@ -162,6 +170,8 @@ def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path) -> None:
     assert strip == [(r["agent_steps"], r["returns"]) for r in rows(a2c_run, runfolder.EVALUATIONS)]
     status = json.loads((run / runfolder.STATUS).read_text())
     assert status["agent_steps"] == STEPS and status["sessions"] == 2
+    # the run's record says which code created it, and its status which code trained it, session by session
+    assert runfolder.RunConfig.read(run).commit == first and status["commits"] == [first, later]
 
 
 def test_resume_without_a_checkpoint_starts_afresh(runs: Path) -> None:

@@ -60,6 +60,8 @@ class Run:
     :param eval_steps: agent steps of each evaluation, shape ``(num_evaluations,)``
     :param eval_means: mean whole-game score of each evaluation, shape ``(num_evaluations,)``
     :param eval_games: evaluation games behind each mean, shape ``(num_evaluations,)``
+    :param commits: the rl-coordconv commits that trained it (``status.json``'s ``commits``, else
+        ``config.yaml``'s ``commit``); empty when the run records none
     """
 
     path: Path
@@ -78,6 +80,7 @@ class Run:
     eval_steps: np.ndarray = field(repr=False)
     eval_means: np.ndarray = field(repr=False)
     eval_games: np.ndarray = field(repr=False)
+    commits: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -178,7 +181,19 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         eval_steps=ev[:, 0].copy(),
         eval_means=ev[:, 2].copy(),
         eval_games=np.array(eval_games, dtype=int),
+        commits=_commits(path, config),
     )
+
+
+def _commits(path: Path, config: Mapping[str, Any]) -> tuple[str, ...]:
+    try:
+        status = runfolder.RunStatus.read(path)
+    except runfolder.RunFolderError:
+        status = None
+    if status is not None and status.commits:
+        return tuple(str(c) for c in status.commits)
+    commit = config.get("commit")
+    return (str(commit),) if commit else ()
 
 
 def _seed_key(run: Run) -> tuple[int, str]:

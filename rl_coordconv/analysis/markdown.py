@@ -108,6 +108,27 @@ def _yaml_block(data: Any) -> str:
     return f"```yaml\n{yaml.safe_dump(data, sort_keys=True).rstrip()}\n```"
 
 
+def _code_text(runs: Sequence[Run]) -> str:
+    """Which rl-coordconv commits trained the runs, with how many runs each (a resumed run may count twice)."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        for commit in run.commits:
+            counts[commit] = counts.get(commit, 0) + 1
+    unrecorded = sum(not r.commits for r in runs)
+    lines = []
+    if counts:
+        rows = [
+            [f"`{c}`" + (" (with uncommitted changes)" if c.endswith("-dirty") else ""), str(n)]
+            for c, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        lines.append("rl-coordconv commits that trained the runs (`status.json`'s `commits`, else `config.yaml`'s "
+                     "`commit`; a run resumed under newer code counts under each):\n\n"
+                     + md_table(["commit", "runs"], rows))  # fmt: skip
+    if unrecorded:
+        lines.append(f"{unrecorded} run(s) record no commit (made before rl-coordconv recorded it).")
+    return "\n\n".join(lines) if lines else "No run records its commit."
+
+
 def describe_runs(
     runs: Sequence[Run], used: Sequence[Run], root: Path, include_incomplete: bool, headline: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
@@ -176,6 +197,9 @@ def describe_runs(
         blocks.append(md_table(["package", "version"], rows))
     else:
         blocks.append("Not recorded in the runs' config.yaml.")
+
+    blocks.append("### Code")
+    blocks.append(_code_text(basis))
 
     blocks.append("### Experiment spec")
     spec = root / "spec.yaml"
