@@ -43,9 +43,10 @@ def make_run(
     algo: str = "a2c",
     timesteps: int = 10_000,
     error: str | None = None,
+    commits: tuple[str, ...] = (),
 ) -> Path:
     """Write a run folder the way training does (through the runfolder types): config.yaml, episodes.csv,
-    evaluations.csv, status.json last."""
+    evaluations.csv, status.json last; ``commits``: the code of each session (none: an older run)."""
     path = root / "runs" / f"{game}_{algo}_{extractor}_s{seed}"
     path.mkdir(parents=True)
     runfolder.RunConfig(
@@ -68,6 +69,7 @@ def make_run(
             "gymnasium": "1.4",
             "ale_py": "0.12",
         },
+        commit=commits[0] if commits else None,
     ).write(path)
     reached = timesteps if complete else timesteps // 2
     n = len(train_returns)
@@ -104,13 +106,18 @@ def make_run(
     if error:
         runfolder.ErrorRecord(error + "\nTraceback ...\n").write(path)
     if complete:
-        runfolder.RunStatus(complete=True, agent_steps=timesteps, frames=4 * timesteps, timesteps=timesteps).write(path)
+        runfolder.RunStatus(
+            complete=True, agent_steps=timesteps, frames=4 * timesteps, timesteps=timesteps,
+            commits=list(commits) or None,
+        ).write(path)  # fmt: skip
     return path
 
 
 # Human-normalised final evaluation scores per extractor and seed (same on both games).
 NATURE_HNS = [0.1, 0.2, 0.3]
 COORD_HNS = [0.5, 0.6, 0.7]
+#: The code that trained each seed: one commit; a resume under newer, uncommitted code; not recorded.
+COMMITS: list[tuple[str, ...]] = [("c" * 40,), ("c" * 40, "d" * 40 + "-dirty"), ()]
 
 
 def make_sweep(root: Path) -> Path:
@@ -123,7 +130,7 @@ def make_sweep(root: Path) -> Path:
                 # 20 early games at the random score, then 100 games at the final level.
                 train = [RANDOM[game]] * 20 + [raw(game, level)] * 100
                 evals = [RANDOM[game], raw(game, level)]
-                make_run(root, game, extractor, seed, train, evals)
+                make_run(root, game, extractor, seed, train, evals, commits=COMMITS[seed])
     # An incomplete (interrupted) coordconv run with absurd scores: mixing it in would show.
     make_run(root, "Pong", "coordconv", 3, [1000.0] * 5, [1000.0], complete=False)
     return root
@@ -293,6 +300,10 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
         "performance_profiles_a2c.png",
     ):
         assert needle in text, needle
+    # which code trained the runs: every session's commit, counted per run, and the runs that record none
+    code = text.split("### Code\n\n", 1)[1].split("\n### ", 1)[0]
+    assert f"| `{'c' * 40}` | 8 |" in code and f"| `{'d' * 40}-dirty` (with uncommitted changes) | 4 |" in code
+    assert "4 run(s) record no commit" in code
 
 
 def test_incomplete_runs_are_left_out_and_reported(tmp_path: Path) -> None:
