@@ -553,7 +553,7 @@ def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Sess
     set_rng_state(saved["rng"])
     for log in (runfolder.EPISODES, runfolder.EVALUATIONS):
         runfolder.truncate_rows(plan.path / log, checkpoint.agent_steps)
-    commits = [str(c) for c in saved.get("commits", [])]  # (checkpoints from before commits were kept: none)
+    commits = [str(c) for c in saved.get("commits", ["unknown"])]  # (a checkpoint from before commits were kept)
     commits += [c for c in [_commit_now()] if c not in commits]
     return Session(
         env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint, commits=commits

@@ -116,8 +116,8 @@ def make_run(
 # Human-normalised final evaluation scores per extractor and seed (same on both games).
 NATURE_HNS = [0.1, 0.2, 0.3]
 COORD_HNS = [0.5, 0.6, 0.7]
-#: The code that trained each seed: one commit; a resume under newer, uncommitted code; not recorded.
-COMMITS: list[tuple[str, ...]] = [("c" * 40,), ("c" * 40, "d" * 40 + "-dirty"), ()]
+#: The code that trained each seed: one commit; sessions of unknown, known and uncommitted code; not recorded.
+COMMITS: list[tuple[str, ...]] = [("c" * 40,), ("unknown", "c" * 40, "d" * 40 + "-dirty"), ()]
 
 
 def make_sweep(root: Path) -> Path:
@@ -303,6 +303,7 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
     # which code trained the runs: every session's commit, counted per run, and the runs that record none
     code = text.split("### Code\n\n", 1)[1].split("\n### ", 1)[0]
     assert f"| `{'c' * 40}` | 8 |" in code and f"| `{'d' * 40}-dirty` (with uncommitted changes) | 4 |" in code
+    assert "| unknown (no git commit found, or a session of an older rl-coordconv) | 4 |" in code
     assert "4 run(s) record no commit" in code
 
 

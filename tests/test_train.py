@@ -174,6 +174,27 @@ def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path, monkeypatch:
     assert runfolder.RunConfig.read(run).commit == first and status["commits"] == [first, later]
 
 
+def test_a_checkpoint_from_before_commits_were_kept_says_its_code_is_unknown(runs: Path) -> None:
+    """A run interrupted under an older rl-coordconv (its checkpoint keeps no commits, nor checksums)
+    and resumed under this one: its status says the first session's code is unknown, not this one's."""
+    import pickle
+
+    from rl_coordconv.checkpoints import CHECKSUMS, STATE_FILE, latest_checkpoint
+
+    run = runs / "a2c-older-checkpoint"
+    with pytest.raises(KeyboardInterrupt):
+        tiny("a2c", "nature", run, callback=Interrupt(230), timesteps=400, eval_episodes=0)
+    checkpoint = latest_checkpoint(run)
+    assert checkpoint is not None and checkpoint.agent_steps == 200
+    state = checkpoint.load_state()
+    del state["commits"]
+    (checkpoint.path / STATE_FILE).write_bytes(pickle.dumps(state))
+    (checkpoint.path / CHECKSUMS).unlink()
+    tiny("a2c", "nature", run, resume=True, timesteps=400, eval_episodes=0)
+    status = json.loads((run / runfolder.STATUS).read_text())
+    assert status["sessions"] == 2 and status["commits"] == ["unknown", code_commit() or "unknown"]
+
+
 def test_resume_without_a_checkpoint_starts_afresh(runs: Path) -> None:
     run = runs / "a2c-early-stop"
     with pytest.raises(KeyboardInterrupt):

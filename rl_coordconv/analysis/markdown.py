@@ -118,7 +118,12 @@ def _code_text(runs: Sequence[Run]) -> str:
     lines = []
     if counts:
         rows = [
-            [f"`{c}`" + (" (with uncommitted changes)" if c.endswith("-dirty") else ""), str(n)]
+            [
+                "unknown (no git commit found, or a session of an older rl-coordconv)"
+                if c == "unknown"
+                else f"`{c}`" + (" (with uncommitted changes)" if c.endswith("-dirty") else ""),
+                str(n),
+            ]
             for c, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         ]
         lines.append("rl-coordconv commits that trained the runs (`status.json`'s `commits`, else `config.yaml`'s "
