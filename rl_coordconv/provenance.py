@@ -4,9 +4,9 @@ A run's ``config.yaml`` records both when the run is created (``commit``, ``vers
 ``status.json`` the commits of every session that trained it (``commits``: a run resumed after the
 code moved on says so). The commit is found the way setuptools-scm and versioneer find theirs:
 
-* in a git checkout, ``git rev-parse HEAD`` of the repository that tracks this file, with ``-dirty``
-  appended when tracked files of the package or its presets (``agents/``) have uncommitted changes (``git describe --dirty``'s
-  convention);
+* in a git checkout, ``git rev-parse HEAD`` of the repository that tracks this package, with
+  ``-dirty`` appended when tracked files of the package or of its presets (``agents/``) have
+  uncommitted changes (``git describe --dirty``'s convention);
 * in a tree exported by ``git archive`` (or a GitHub source tarball), ``_commit.txt``, which git's
   ``export-subst`` attribute (``rl_coordconv/.gitattributes``; gitattributes(5)) fills with the
   archived commit;
@@ -40,7 +40,7 @@ def code_commit() -> str | None:
     """The git commit of the rl-coordconv code running now.
 
     :return: the full commit hash, with ``-dirty`` when the package's tracked files differ from it;
-        None when no commit can be found
+        None when no commit can be found (found once per process)
     """
     archived = (_HERE / "_commit.txt").read_text(encoding="utf-8").strip() if (_HERE / "_commit.txt").is_file() else ""
     if archived and not archived.startswith("$Format"):

@@ -94,35 +94,52 @@ def _improvement(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 #: One extractor's own aggregates, by their column in :func:`rl_coordconv.analysis.stats.aggregate_metrics`.
 AGGREGATES = {"iqm": 0, "median": 1, "mean": 2, "optimality_gap": 3}
-_CACHE: dict[tuple[str, bytes, int, int], tuple[np.ndarray, np.ndarray]] = {}
+#: One extractor's run-score performance profile (the fraction of run x game scores above tau) at three
+#: thresholds of human-normalised score, by their column in :data:`TAUS`.
+TAUS = np.array([0.25, 0.5, 1.0])
+PROFILES = {f"profile_{tau:g}": column for column, tau in enumerate(TAUS)}
+_CACHE: dict[tuple[str, str, bytes, int, int], tuple[np.ndarray, np.ndarray]] = {}
 
 
-def _aggregates(method: str, x: np.ndarray, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """All four aggregates of X and their intervals, computed once per draw and method."""
-    key = (method, x.tobytes(), reps, seed)
+def _profile(x: np.ndarray) -> np.ndarray:
+    from rliable import library
+
+    return np.asarray(library.score_distributions(x, TAUS), dtype=float)
+
+
+def _own_estimates(kind: str, method: str, x: np.ndarray, reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All of X's aggregates (``kind="aggregates"``) or profile points (``"profiles"``) and their intervals
+    ``(2, columns)``, computed once per draw and method."""
+    key = (kind, method, x.tobytes(), reps, seed)
     if key not in _CACHE:
         _CACHE.clear()
-        if method == "expanded":
+        if method == "expanded" and kind == "aggregates":
             points, intervals = stats.aggregate_interval_estimates({"x": x}, reps=reps, seed=seed)
-            _CACHE[key] = points["x"], intervals["x"]
+        elif method == "expanded":
+            points, intervals = stats.performance_profile_estimates({"x": x}, TAUS, reps=reps, seed=seed)
         else:
             from rliable import library
 
+            fn = stats.aggregate_metrics if kind == "aggregates" else _profile
             with stats.seeded_global_rng(seed):
-                _, ci = library.get_interval_estimates(
-                    {"x": x}, stats.aggregate_metrics, reps=reps, confidence_interval_size=0.95
-                )
-            _CACHE[key] = stats.aggregate_metrics(x), np.asarray(ci["x"], dtype=float)
+                _, ci = library.get_interval_estimates({"x": x}, fn, reps=reps, confidence_interval_size=0.95)
+            points, intervals = {"x": fn(x)}, ci
+        _CACHE[key] = np.asarray(points["x"], dtype=float), np.asarray(intervals["x"], dtype=float)
     return _CACHE[key]
+
+
+def _own(method: str, statistic: str, x: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
+    kind, column = ("aggregates", AGGREGATES[statistic]) if statistic in AGGREGATES else ("profiles", PROFILES[statistic])
+    points, intervals = _own_estimates(kind, method, x, reps, seed)
+    return float(points[column]), intervals[:, column]
 
 
 def percentile(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """rliable's plain 95% stratified percentile interval, as ``analyze`` computed it before the expanded one."""
     from rliable import library
 
-    if statistic in AGGREGATES:
-        points, intervals = _aggregates("percentile", x, reps, seed)
-        return float(points[AGGREGATES[statistic]]), intervals[:, AGGREGATES[statistic]]
+    if statistic in AGGREGATES or statistic in PROFILES:
+        return _own("percentile", statistic, x, reps, seed)
     fn = {"iqm_difference": _iqm_difference, "probability_of_improvement": _improvement}[statistic]
     with stats.seeded_global_rng(seed):
         _, ci = library.get_interval_estimates({"d": [x, y]}, fn, reps=reps, confidence_interval_size=0.95)
@@ -131,16 +148,15 @@ def percentile(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: in
 
 def expanded(statistic: str, x: np.ndarray, y: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
     """The package's interval, as ``analyze`` computes it now."""
-    if statistic in AGGREGATES:
-        points, intervals = _aggregates("expanded", x, reps, seed)
-        return float(points[AGGREGATES[statistic]]), intervals[:, AGGREGATES[statistic]]
+    if statistic in AGGREGATES or statistic in PROFILES:
+        return _own("expanded", statistic, x, reps, seed)
     if statistic == "iqm_difference":
         return stats.iqm_difference_estimates(x, y, reps=reps, seed=seed)
     return stats.probability_of_improvement_estimates(x, y, reps=reps, seed=seed)
 
 
-def _own(column: int) -> Callable[[np.ndarray, np.ndarray], float]:
-    return lambda x, y: float(stats.aggregate_metrics(x)[column])
+def _own_value(fn: Callable[[np.ndarray], np.ndarray], column: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    return lambda x, y: float(fn(x)[column])
 
 
 METHODS = {"percentile": percentile, "expanded": expanded}
@@ -149,7 +165,8 @@ METHODS = {"percentile": percentile, "expanded": expanded}
 STATISTICS: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], float]] = {
     "iqm_difference": (lambda x, y: stats.iqm(x) - stats.iqm(y), 0.0),
     "probability_of_improvement": (stats.probability_of_improvement, 0.5),
-    **{name: (_own(column), float("nan")) for name, column in AGGREGATES.items()},
+    **{name: (_own_value(stats.aggregate_metrics, column), float("nan")) for name, column in AGGREGATES.items()},
+    **{name: (_own_value(_profile, column), float("nan")) for name, column in PROFILES.items()},
 }
 
 
@@ -216,7 +233,7 @@ def summary(out: Path) -> str:
         block = [r for r in rows if tuple(r[k] for k in key) == cell]
         covered = sum(int(r["covered"]) for r in block)
         ci = sps.binomtest(covered, len(block)).proportion_ci(0.95, method="exact")
-        excludes = "n/a" if cell[0] in AGGREGATES else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
+        excludes = "n/a" if cell[0] in AGGREGATES or cell[0] in PROFILES else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
         width = np.median([float(r["ci_high"]) - float(r["ci_low"]) for r in block])
         lines.append(
             f"| {' | '.join(cell)} | {len(block)} | {float(block[0]['truth']):.3f} | {covered / len(block):.3f} "
