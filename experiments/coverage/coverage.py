@@ -7,7 +7,9 @@ difference IQM(coordconv) - IQM(nature) of human-normalised scores
 these runs resolve") and the probability of improvement P(coordconv > nature)
 (:func:`rl_coordconv.analysis.stats.probability_of_improvement_estimates`); each extractor's own
 aggregates have theirs (``iqm``, ``median``, ``mean``, ``optimality_gap``: X's,
-:func:`rl_coordconv.analysis.stats.aggregate_interval_estimates`). This script measures, on real
+:func:`rl_coordconv.analysis.stats.aggregate_interval_estimates`), and so does its performance profile at
+a few thresholds (``profile_<tau>``, :func:`rl_coordconv.analysis.stats.performance_profile_estimates`).
+This script measures, on real
 run-to-run variation, how often each 95% interval covers the true value, and how often it excludes "no
 difference" (0, or 0.5) when there is none.
 
@@ -38,6 +40,8 @@ Usage (appends to ``coverage_studies.csv``, one row per simulated study, resumab
         --statistics iqm_difference
     python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 200 --reps 2000 \\
         --statistics probability_of_improvement --scenarios null
+    python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 200 --reps 2000 \\
+        --statistics profile_0.25 profile_0.5 profile_1
 """
 
 from __future__ import annotations
@@ -129,7 +133,9 @@ def _own_estimates(kind: str, method: str, x: np.ndarray, reps: int, seed: int) 
 
 
 def _own(method: str, statistic: str, x: np.ndarray, reps: int, seed: int) -> tuple[float, np.ndarray]:
-    kind, column = ("aggregates", AGGREGATES[statistic]) if statistic in AGGREGATES else ("profiles", PROFILES[statistic])
+    kind, column = (
+        ("aggregates", AGGREGATES[statistic]) if statistic in AGGREGATES else ("profiles", PROFILES[statistic])
+    )
     points, intervals = _own_estimates(kind, method, x, reps, seed)
     return float(points[column]), intervals[:, column]
 
@@ -233,7 +239,11 @@ def summary(out: Path) -> str:
         block = [r for r in rows if tuple(r[k] for k in key) == cell]
         covered = sum(int(r["covered"]) for r in block)
         ci = sps.binomtest(covered, len(block)).proportion_ci(0.95, method="exact")
-        excludes = "n/a" if cell[0] in AGGREGATES or cell[0] in PROFILES else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
+        excludes = (
+            "n/a"
+            if cell[0] in AGGREGATES or cell[0] in PROFILES
+            else f"{np.mean([int(r['excludes_null']) for r in block]):.3f}"
+        )
         width = np.median([float(r["ci_high"]) - float(r["ci_low"]) for r in block])
         lines.append(
             f"| {' | '.join(cell)} | {len(block)} | {float(block[0]['truth']):.3f} | {covered / len(block):.3f} "
