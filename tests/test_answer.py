@@ -68,7 +68,10 @@ def test_the_answer_quotes_the_reports_numbers(tmp_path: Path) -> None:
     assert f"0.400 [{effect['ci_low']:.3f}, {effect['ci_high']:.3f}]" in answer
     assert f"P(`coordconv` > `nature`): 1.000 [{improvement['ci_low']:.3f}, {improvement['ci_high']:.3f}]" in answer
     assert "`coordconv` higher in 2, lower in 0 of 2 games" in answer
-    assert "excludes 0 in 2 game(s) for `coordconv` and 0 for `nature`" in answer
+    assert (
+        "excludes 0 in 2 game(s) for `coordconv` and 0 for `nature` (with no effect in any game, about 0.1 of the 2 would by chance)"
+        in answer
+    )
     assert f"**Reading:** {reading('coordconv', effect['difference'], effect['ci_low'], effect['ci_high'])}" in answer
     text = report.markdown.read_text()
     assert answer in text  # report.md opens with it

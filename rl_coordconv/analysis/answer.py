@@ -70,7 +70,8 @@ def _games_either_way(res: AlgoResult, x: str, confidence: float) -> str:
     if with_interval:
         return text + (
             f"; the {confidence:.0%} Welch interval of the difference excludes 0 in {resolved_up} game(s) for `{x}` "
-            f"and {resolved_down} for `{BASELINE}`.\n"
+            f"and {resolved_down} for `{BASELINE}` (with no effect in any game, about "
+            f"{(1 - confidence) * with_interval:.1f} of the {with_interval} would by chance).\n"
         )
     return text + "; no per-game interval (one run a side).\n"
 
