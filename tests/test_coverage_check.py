@@ -77,3 +77,16 @@ def test_simulated_studies_use_the_packages_intervals_and_resume(tmp_path: Path)
 def test_missing_data_is_one_sentence_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert coverage.main([str(tmp_path)]) == 2
     assert "lacks DrQ(eps).json, SPR.json" in capsys.readouterr().err
+
+
+def test_per_game_welch_intervals_cover_about_95_percent_when_nothing_differs(tmp_path: Path) -> None:
+    """The per-game table: on a null scenario of moderately skewed scores, the Welch intervals the answer
+    counts cover close to 95% (3 games x 300 studies: a standard error of about 0.7 points)."""
+    data = populations(tmp_path / "data")
+    table = coverage.per_game(data, studies=300, ns=[5], scenarios=["null"])
+    (row,) = [line for line in table.splitlines() if line.startswith("| null |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:3] == ["null", "5", "300"]
+    mean_coverage = float(cells[3].split()[0])
+    assert 0.92 < mean_coverage < 0.985
+    assert float(cells[4]) == pytest.approx(3 * (1 - mean_coverage), abs=0.006)  # null: misses = exclusions

@@ -42,6 +42,7 @@ Usage (appends to ``coverage_studies.csv``, one row per simulated study, resumab
         --statistics probability_of_improvement --scenarios null
     python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 200 --reps 2000 \\
         --statistics profile_0.25 profile_0.5 profile_1
+    python experiments/coverage/coverage.py /tmp/iris-repo/results/data --studies 2000 --per-game
 """
 
 from __future__ import annotations
@@ -252,6 +253,36 @@ def summary(out: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def per_game(data_dir: Path, studies: int, ns: list[int], scenarios: list[str]) -> str:
+    """Coverage of the report's per-game Welch t-intervals (:func:`rl_coordconv.analysis.stats.difference_t_intervals`,
+    the intervals the answer counts as "excludes 0 in k games"), as a markdown table.
+
+    Each simulated study draws N runs per game of X and of Y as :func:`simulate` does (its own seeds) and
+    computes the 26 per-game intervals of mean(X) - mean(Y); the true value of a game is the difference
+    of its two population means. No bootstrap: every study is kept in memory, nothing is written.
+    """
+    pops = {name: population(data_dir, name)[1] for name in {a for s in scenarios for a in SCENARIOS[s]}}
+    lines = [
+        "| scenario | runs per game | studies | coverage per game, mean over games [lowest game] | games per "
+        "study whose interval excludes 0 (of 26) |",
+        "|---|---|---|---|---|",
+    ]
+    for scenario, n in ((sc, n) for sc in scenarios for n in ns):
+        x_pop, y_pop = (pops[a] for a in SCENARIOS[scenario])
+        truth = x_pop.mean(axis=0) - y_pop.mean(axis=0)
+        covered, excludes = np.zeros(x_pop.shape[1]), []
+        for k in range(studies):
+            rng = np.random.default_rng([zlib.crc32(f"per_game/{scenario}".encode()), n, k])
+            x, y = draw(rng, x_pop, n), draw(rng, y_pop, n)
+            _, (low, high) = stats.difference_t_intervals(x, y)
+            covered += (low <= truth) & (truth <= high)
+            excludes.append(int(np.sum((low > 0) | (high < 0))))
+        rate = covered / studies
+        lines.append(f"| {scenario} | {n} | {studies} | {rate.mean():.3f} [{rate.min():.3f}] | "
+                     f"{np.mean(excludes):.2f} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="folder holding DrQ(eps).json and SPR.json (iris results/data)")
@@ -262,11 +293,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--statistics", nargs="+", default=list(STATISTICS), choices=list(STATISTICS))
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--per-game", action="store_true", help="print the coverage of the per-game Welch intervals instead"
+    )
     args = parser.parse_args(argv)
     missing = [a for a in ("DrQ(eps)", "SPR") if not (args.data / f"{a}.json").is_file()]
     if missing:
         print(f"coverage.py: {args.data} lacks {', '.join(m + '.json' for m in missing)}", file=sys.stderr)
         return 2
+    if args.per_game:
+        print(per_game(args.data, args.studies, args.n, args.scenarios), end="")
+        return 0
     simulate(args.data, args.studies, args.reps, args.n, args.methods, args.statistics, args.scenarios, args.out)
     print(summary(args.out), end="")
     return 0
