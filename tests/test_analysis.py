@@ -451,7 +451,14 @@ def test_baseline_table_takes_extra_published_tables(tmp_path: Path, capsys: pyt
         ("-20.4", "train_last10pct_derived", "DERIVED from released curves")
     ]
     assert float(rows[0]["nature_mean"]) == pytest.approx(-19.5)
-    assert "DERIVED from released curves" in (root / "report" / "baselines.md").read_text(encoding="utf-8")
+    baselines_md = (root / "report" / "baselines.md").read_text(encoding="utf-8")
+    assert "DERIVED from released curves" in baselines_md
+    # one line per kind of published score: -19.5 [-25.85, -13.15] over 2 seeds against -20.4
+    assert (
+        "- Against `train_last10pct_derived` (1 game(s)): `nature`'s mean is higher in 1 and lower in 0; of the 1 "
+        "game(s) with a 95% t-interval over seeds, the published score lies inside it in 1, above it in 0 and "
+        "below it in 0." in baselines_md
+    )
     capsys.readouterr()
     bad = tmp_path / "bad.csv"
     bad.write_text("algo,game,score\nppo,Pong,1\n", encoding="utf-8")

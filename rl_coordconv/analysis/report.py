@@ -30,6 +30,7 @@ resampling is seeded, so the same folder gives byte-identical tables every time.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -473,13 +474,39 @@ def _baseline_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str
     ]  # fmt: skip
     header = ["game", "agent steps", "protocol", f"{BASELINE} ({s.score.name}) [{_pct(s)} t]", "seeds",
               "published", "published seeds (score)", "source"]  # fmt: skip
-    table = md_table(header, rows)
+    table = _baseline_summary(res, s) + "\n\n" + md_table(header, rows)
     md.setdefault("baselines.md", []).append((res.algo, table))
     return (
         f"{head}\nPublished scores of the unmodified agent at the same budget and protocol "
         "(`rl_coordconv/data/published_scores.csv`). A baseline far below them points at a setup problem, "
         "not at CoordConv.\n\n" + table
     )
+
+
+def _baseline_summary(res: AlgoResult, s: Settings) -> str:
+    """Per kind of published score: in how many games the baseline's mean is above or below it, and where
+    the published score falls against the baseline's interval over seeds."""
+    lines = []
+    for kind, group in res.baselines.groupby("published_score_kind", sort=True):
+        rows = group.to_dict("records")
+        above = sum(r["nature_mean"] > r["published"] for r in rows)
+        below = sum(r["nature_mean"] < r["published"] for r in rows)
+        with_ci = [r for r in rows if math.isfinite(r["nature_ci_low"])]
+        inside = sum(r["nature_ci_low"] <= r["published"] <= r["nature_ci_high"] for r in with_ci)
+        over = sum(r["published"] > r["nature_ci_high"] for r in with_ci)
+        text = (
+            f"- Against `{kind}` ({len(rows)} game(s)): `{BASELINE}`'s mean is higher in {above} and lower in {below}"
+        )
+        if with_ci:
+            text += (
+                f"; of the {len(with_ci)} game(s) with a {_pct(s)} t-interval over seeds, the published score lies "
+                f"inside it in {inside}, above it in {over} and below it in {len(with_ci) - inside - over}."
+            )
+        else:
+            lines.append(text + "; no game has two seeds for an interval yet.")
+            continue
+        lines.append(text)
+    return "\n".join(lines)
 
 
 def _scored_runs(res: AlgoResult) -> list[Run]:
