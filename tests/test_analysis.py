@@ -337,6 +337,15 @@ def test_analyze_twice_gives_identical_tables(tmp_path: Path) -> None:
     assert len(names) == 18  # 10 CSV tables, 6 markdown tables, answer.md, report.md
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    # without figures: the same tables, no PNG, and report.md says why it shows none
+    assert main(["analyze", str(root), "--out", str(tmp_path / "c"), "--reps", str(REPS), "--no-figures"]) == 0
+    c = tmp_path / "c"
+    assert not list(c.glob("*.png")) and list((tmp_path / "a").glob("*.png"))
+    for name in names:
+        if name != "report.md":
+            assert (c / name).read_bytes() == (tmp_path / "a" / name).read_bytes(), name
+    text = (c / "report.md").read_text()
+    assert "Figures not drawn (`analyze --no-figures`)" in text and ".png)" not in text
 
 
 def test_one_game_one_seed_still_works(tmp_path: Path) -> None:

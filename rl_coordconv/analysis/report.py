@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,7 @@ def analyze(
     include_incomplete: bool = False,
     published: Sequence[str | os.PathLike[str]] = (),
     planned: int | None = None,
+    figures: bool = True,
 ) -> Report:
     """Analyse every run folder under ``root`` and write the report.
 
@@ -162,6 +163,8 @@ def analyze(
     :param planned: how many runs the experiment plans, stated beside the complete ones in the answer
         (``rl-coordconv analyze`` reads it from ``root/spec.yaml``:
         :func:`~rl_coordconv.sweep.spec.planned_cells`); None leaves it out
+    :param figures: draw the figures (False: the tables, CSV files and ``report.md`` only, in about half
+        the time on a large sweep; the numbers are the same)
     :return: what was computed and written
     :raises UserError: when ``root`` holds no run folder, an argument is out of range, a published-scores
         table cannot be read, or no run in the statistics has the headline score
@@ -187,7 +190,7 @@ def analyze(
     )
     analysis = compute(runs, settings)
     out_dir = Path(out) if out is not None else root / "report"
-    files = write_report(analysis, out_dir)
+    files = write_report(analysis, out_dir, figures=figures)
     return Report(out=out_dir, analysis=analysis, files=tuple(files))
 
 
@@ -529,6 +532,8 @@ def _curves_section(res: AlgoResult, s: Settings, figs: list[tuple[str, str]]) -
             "evaluation's mean score.\n"
         ),
     ]
+    if not figs:
+        return ""
     text += [f"![{game} learning curves ({res.algo})]({name})\n" for game, name in figs]
     return "\n".join(text)
 
@@ -545,25 +550,26 @@ def _profiles_section(res: AlgoResult, s: Settings, fig: str | None) -> str:
 
 
 def _algo_section(
-    res: AlgoResult, s: Settings, out: Path, md: dict[str, list[tuple[str, str]]], files: list[str]
+    res: AlgoResult, s: Settings, out: Path, md: dict[str, list[tuple[str, str]]], files: list[str], draw: bool
 ) -> str:
-    def keep(name: str | None) -> str | None:
+    def fig(make: Callable[..., str | None], *args: Any) -> str | None:
+        name = make(res, *args, out) if draw else None
         if name:
             files.append(name)
         return name
 
-    curve_figs = [(g, f) for g in res.runset.games if (f := keep(figures.learning_curves(res, g, out)))]
+    curve_figs = [(g, f) for g in res.runset.games if (f := fig(figures.learning_curves, g))]
     parts = [
         f"## {res.algo.upper()}\n",
-        _effect_section(res, s, md, keep(figures.effects(res, out))),
-        _aggregate_section(res, s, md, keep(figures.aggregates(res, out))),
-        _improvement_section(res, s, md, keep(figures.improvement(res, out))),
-        _per_game_section(res, s, md, keep(figures.per_game(res, out))),
-        _efficiency_section(res, s, keep(figures.sample_efficiency(res, out))),
+        _effect_section(res, s, md, fig(figures.effects)),
+        _aggregate_section(res, s, md, fig(figures.aggregates)),
+        _improvement_section(res, s, md, fig(figures.improvement)),
+        _per_game_section(res, s, md, fig(figures.per_game)),
+        _efficiency_section(res, s, fig(figures.sample_efficiency)),
         _curves_section(res, s, curve_figs),
         _final_section(res, s, md),
         _baseline_section(res, s, md),
-        _profiles_section(res, s, keep(figures.profiles(res, out))),
+        _profiles_section(res, s, fig(figures.profiles)),
     ]
     return "\n".join(p for p in parts if p)
 
@@ -671,17 +677,18 @@ def _how_section(a: Analysis) -> str:
     )
 
 
-def write_report(a: Analysis, out: Path) -> list[str]:
+def write_report(a: Analysis, out: Path, figures: bool = True) -> list[str]:
     """Write ``report.md``, the CSV and markdown tables and the figures of a computed analysis.
 
     :param a: the analysis (:func:`~rl_coordconv.analysis.compute.compute`)
     :param out: the report folder (created when missing)
+    :param figures: draw the figures (False: ``report.md`` says they were not drawn)
     :return: the files written, relative to ``out``, sorted
     """
     out.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     md: dict[str, list[tuple[str, str]]] = {}
-    sections = [_algo_section(res, a.settings, out, md, files) for res in a.algos]
+    sections = [_algo_section(res, a.settings, out, md, files, figures) for res in a.algos]
     _write_tables(a, out, md, files)
     answer = answer_markdown(a)
     _write(out, "answer.md", answer, files)
@@ -690,6 +697,8 @@ def write_report(a: Analysis, out: Path) -> list[str]:
     a.warnings.extend(w for w in warnings if w not in a.warnings)
     lines += _run_set_section(a)
     lines.append(_how_section(a))
+    if not figures:
+        lines.append("*Figures not drawn (`analyze --no-figures`); the tables and CSV files hold every number.*")
     lines += sections
     if a.warnings:
         lines.append("## Warnings\n")
