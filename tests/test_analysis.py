@@ -108,7 +108,7 @@ def make_run(
     if complete:
         runfolder.RunStatus(
             complete=True, agent_steps=timesteps, frames=4 * timesteps, timesteps=timesteps,
-            commits=list(commits) or None,
+            wall_seconds=60.0 * (seed + 1), commits=list(commits) or None,
         ).write(path)  # fmt: skip
     return path
 
@@ -300,6 +300,8 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
         "performance_profiles_a2c.png",
     ):
         assert needle in text, needle
+    # training wall time: seeds 0, 1, 2 took 1, 2, 3 minutes in each of the 4 (game, extractor) cells
+    assert "| training wall time per run | median 2.0 min, total 0.4 h over 12 run(s) (`status.json`;" in text
     # which code trained the runs: every session's commit, counted per run, and the runs that record none
     code = text.split("### Code\n\n", 1)[1].split("\n### ", 1)[0]
     assert f"| `{'c' * 40}` | 8 |" in code and f"| `{'d' * 40}-dirty` (with uncommitted changes) | 4 |" in code

@@ -62,6 +62,8 @@ class Run:
     :param eval_games: evaluation games behind each mean, shape ``(num_evaluations,)``
     :param commits: the rl-coordconv commits that trained it (``status.json``'s ``commits``, else
         ``config.yaml``'s ``commit``); empty when the run records none
+    :param wall_seconds: wall-clock seconds of training over all sessions (``status.json``), None when
+        the run is not complete or does not say
     """
 
     path: Path
@@ -81,6 +83,7 @@ class Run:
     eval_means: np.ndarray = field(repr=False)
     eval_games: np.ndarray = field(repr=False)
     commits: tuple[str, ...] = ()
+    wall_seconds: float | None = None
 
     @property
     def name(self) -> str:
@@ -164,6 +167,10 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     frames_per_step = float(positive[-1, 1] / positive[-1, 0]) if positive.size else None
     record = runfolder.ErrorRecord.read(path)
     error = record.summary if record is not None else None
+    try:
+        status = runfolder.RunStatus.read(path)
+    except runfolder.RunFolderError:  # a damaged status.json: the run shows up, as incomplete
+        status = None
     return Run(
         path=path,
         config=config,
@@ -181,17 +188,12 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         eval_steps=ev[:, 0].copy(),
         eval_means=ev[:, 2].copy(),
         eval_games=np.array(eval_games, dtype=int),
-        commits=_commits(path, config),
+        commits=tuple(str(c) for c in status.commits) if status and status.commits else _commit_of(config),
+        wall_seconds=status.wall_seconds if status else None,
     )
 
 
-def _commits(path: Path, config: Mapping[str, Any]) -> tuple[str, ...]:
-    try:
-        status = runfolder.RunStatus.read(path)
-    except runfolder.RunFolderError:
-        status = None
-    if status is not None and status.commits:
-        return tuple(str(c) for c in status.commits)
+def _commit_of(config: Mapping[str, Any]) -> tuple[str, ...]:
     commit = config.get("commit")
     return (str(commit),) if commit else ()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,17 @@ def _yaml_block(data: Any) -> str:
     return f"```yaml\n{yaml.safe_dump(data, sort_keys=True).rstrip()}\n```"
 
 
+def _wall_text(runs: Sequence[Run]) -> str:
+    """Median and total training wall time of the runs that record it (``status.json``)."""
+    walls = [r.wall_seconds for r in runs if r.wall_seconds is not None]
+    if not walls:
+        return "not recorded"
+    return (
+        f"median {statistics.median(walls) / 60:.1f} min, total {sum(walls) / 3600:.1f} h over {len(walls)} run(s) "
+        "(`status.json`; depends on the machine and on what ran beside it)"
+    )
+
+
 def _code_text(runs: Sequence[Run]) -> str:
     """Which rl-coordconv commits trained the runs, with how many runs each (a resumed run may count twice)."""
     counts: dict[str, int] = {}
@@ -174,6 +186,7 @@ def describe_runs(
         ["extractors", ", ".join(extractor_order([r.extractor for r in basis])) or "none"],
         ["seeds", ", ".join(str(x) for x in seeds) or "unknown"],
         ["budget per run", budget_text],
+        ["training wall time per run", _wall_text(basis)],
     ]
     blocks.append(md_table(["", "value"], facts))
 
