@@ -179,7 +179,7 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         extractor=str(config.get("extractor", "unknown")),
         seed=_as_int(config.get("seed")),
         timesteps=_as_int(config.get("timesteps")),
-        complete=runfolder.is_complete(path),
+        complete=bool(status and status.complete),  # runfolder.is_complete, on the status read above
         error=error,
         agent_steps=agent_steps,
         frames_per_agent_step=frames_per_step,
