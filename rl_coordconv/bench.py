@@ -41,6 +41,9 @@ __all__ = ["BenchSettings", "SECTIONS", "run_bench", "format_bench"]
 #: The sections, in the order they run.
 SECTIONS: tuple[str, ...] = ("env", "extractor", "train", "sweep")
 
+#: The algorithms the ``train`` section can measure, in the order they run.
+TRAIN_ALGOS: tuple[str, ...] = ("ppo", "a2c")
+
 
 @dataclass(frozen=True)
 class BenchSettings:
@@ -53,6 +56,7 @@ class BenchSettings:
     :param train_rollouts: whole rollouts per contender per round in the ``train`` section
     :param sweep_agent_steps: agent steps of each of the two cells in the ``sweep`` section
     :param sections: which sections to run
+    :param algos: which algorithms the ``train`` section measures (``ppo``, ``a2c``)
     """
 
     game: str = "Breakout"
@@ -62,6 +66,7 @@ class BenchSettings:
     train_rollouts: int = 2
     sweep_agent_steps: int = 16_384
     sections: tuple[str, ...] = SECTIONS
+    algos: tuple[str, ...] = TRAIN_ALGOS
 
     @classmethod
     def quick(cls, sections: Iterable[str] = SECTIONS) -> BenchSettings:
@@ -272,8 +277,15 @@ def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
 
 
 def _learn_rate(model: Any, threads: int, agent_steps: int) -> Callable[[], float]:
-    """A contender: ``model`` learns ``agent_steps`` more agent steps with ``threads`` torch threads."""
+    """A contender: ``model`` learns ``agent_steps`` more agent steps with ``threads`` torch threads.
+
+    Every contender logs nowhere, as SB3 does at ``verbose=0``, but without the empty ``/tmp/SB3-*``
+    folder SB3's default logger makes on each ``learn`` call.
+    """
     import torch
+    from stable_baselines3.common.logger import Logger
+
+    model.set_logger(Logger(folder=None, output_formats=[]))
 
     def run() -> float:
         torch.set_num_threads(threads)
@@ -308,7 +320,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
     ours_threads = default_threads()
     backends = (DEFAULT_BACKEND, *(b for b in ("sb3", "ale_vector") if b != DEFAULT_BACKEND))
     out: dict[str, Any] = {}
-    for algo in ("ppo", "a2c"):
+    for algo in (a for a in TRAIN_ALGOS if a in settings.algos):
         preset = load_preset(algo)
         n_envs = preset.n_envs
         rollout = n_envs * int(preset.hyperparams.get("n_steps", 5))
@@ -471,8 +483,12 @@ def run_bench(settings: BenchSettings | None = None, progress: Callable[[str], N
     unknown = [s for s in settings.sections if s not in _RUNNERS]
     if unknown:
         raise UserError(f"unknown benchmark section(s) {unknown}; choose from {list(SECTIONS)}")
+    unknown = [a for a in settings.algos if a not in TRAIN_ALGOS]
+    if unknown or not settings.algos:
+        raise UserError(f"unknown or no training algorithm(s) {unknown}; choose from {list(TRAIN_ALGOS)}")
     results: dict[str, Any] = {"machine": _machine(), "settings": dict(vars(settings))}
     results["settings"]["sections"] = list(settings.sections)
+    results["settings"]["algos"] = list(settings.algos)
     for section in SECTIONS:
         if section in settings.sections:
             if progress is not None:

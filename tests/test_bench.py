@@ -28,18 +28,20 @@ def test_extractor_section_times_every_registered_extractor() -> None:
     assert all(len(r["samples"]) == 5 for r in result["contenders"].values())  # at least 5 rounds
 
 
-def test_train_section_runs_the_package_on_both_backends_beside_plain_sb3() -> None:
-    result = bench_train(BenchSettings(rounds=1, train_rollouts=1))
+# PPO's rollout (8 envs x 128 steps, 4 epochs) is the slow half: it runs with `make test-slow`.
+@pytest.mark.parametrize("algo", [pytest.param("ppo", marks=pytest.mark.slow), "a2c"])
+def test_train_section_runs_the_package_on_both_backends_beside_plain_sb3(algo: str) -> None:
+    result = bench_train(BenchSettings(rounds=1, train_rollouts=1, algos=(algo,)))
+    assert set(result) == {algo}
     text = format_bench({"machine": {"cpu": "x", "cpus": 1, "torch": "t", "python": "p"}, "train": result})
-    for algo in ("ppo", "a2c"):
-        t = result[algo]
-        assert set(t["contenders"]) == {"rl-coordconv sb3", "rl-coordconv ale_vector", "plain SB3"}
-        assert all(r["median"] > 0 and len(r["samples"]) == 1 for r in t["contenders"].values())
-        assert t["default_backend"] == "ale_vector" and t["ratio"] == t["ratio_by_backend"]["ale_vector"]
-        for backend in ("sb3", "ale_vector"):
-            row = t["contenders"][f"rl-coordconv {backend}"]
-            assert t["ratio_by_backend"][backend] == row["ratio_to_plain"] > 0
-            assert f"{algo} rl-coordconv {backend} / plain SB3" in text
+    t = result[algo]
+    assert set(t["contenders"]) == {"rl-coordconv sb3", "rl-coordconv ale_vector", "plain SB3"}
+    assert all(r["median"] > 0 and len(r["samples"]) == 1 for r in t["contenders"].values())
+    assert t["default_backend"] == "ale_vector" and t["ratio"] == t["ratio_by_backend"]["ale_vector"]
+    for backend in ("sb3", "ale_vector"):
+        row = t["contenders"][f"rl-coordconv {backend}"]
+        assert t["ratio_by_backend"][backend] == row["ratio_to_plain"] > 0
+        assert f"{algo} rl-coordconv {backend} / plain SB3" in text
     assert "(default backend)" in text
 
 
@@ -55,9 +57,14 @@ def test_report_and_targets(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_json_and_bad_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--only", "nothing"]) == 2
     assert "unknown benchmark section" in capsys.readouterr().err
-    assert main(["bench", "--quick", "--only", "env", "--rounds", "1", "--json"]) == 0
+    assert main(["bench", "--only", "train", "--algo", "dqn"]) == 2
+    assert "unknown or no training algorithm" in capsys.readouterr().err
+    assert main(["bench", "--only", "env", "--env-steps", "0"]) == 2
+    assert "--env-steps" in capsys.readouterr().err
+    assert main(["bench", "--quick", "--only", "env", "--rounds", "1", "--env-steps", "256", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"machine", "settings", "env", "targets"}
+    assert data["settings"]["env_agent_steps"] == 256 and data["env"]["contenders"]["raw AtariVectorEnv"]["median"] > 0
 
 
 @pytest.mark.slow

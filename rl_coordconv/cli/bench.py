@@ -31,8 +31,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECTION",
         help="run only this section (env, extractor, train, sweep); repeatable",
     )
+    parser.add_argument(
+        "--algo",
+        action="append",
+        default=None,
+        metavar="ALGO",
+        help="the train section measures only this algorithm (ppo, a2c); repeatable",
+    )
     parser.add_argument("--game", default="Breakout", help="the game every section plays (default Breakout)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per section")
+    parser.add_argument(
+        "--env-steps", type=int, default=None, help="agent steps per contender per round in the env section"
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,8 +60,12 @@ def run(args: argparse.Namespace) -> int:
     sections = tuple(args.only) if args.only else SECTIONS
     settings = BenchSettings.quick(sections) if args.quick else BenchSettings(sections=sections)
     settings = dataclasses.replace(settings, game=args.game)
+    if args.algo:
+        settings = dataclasses.replace(settings, algos=tuple(args.algo))
     if args.rounds is not None:
         settings = dataclasses.replace(settings, rounds=whole(args.rounds, "--rounds", 1))
+    if args.env_steps is not None:
+        settings = dataclasses.replace(settings, env_agent_steps=whole(args.env_steps, "--env-steps", 1))
 
     def say(line: str) -> None:
         if not args.json:
