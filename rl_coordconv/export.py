@@ -8,6 +8,13 @@ same numbers as on the sweep folder. Model weights (``model.zip``), checkpoints,
 worker logs stay behind: the records are small enough to commit or share (a 100k-agent-step Atari run's
 records are tens of kilobytes), the weights are not.
 
+A run inspected by ``rl-coordconv inspect`` (or ``analyze --inspect``) also has the numbers of its
+inspection copied (``inspect/summary.json``, ``probe.csv``, ``coord_terms.csv``;
+:data:`~rl_coordconv.runfolder.INSPECT_RECORDS`), so that ``analyze --inspect DEST`` gives the same
+side-by-side section without the weights; the inspection's figures, arrays and GIF stay behind. An
+inspection made after the run was exported is added to the copy on the next export (it is derived from
+the final weights and seeded, so a newer one replaces the copied one).
+
 Exporting again into the same ``DEST`` adds runs that completed since and leaves runs already there
 untouched when their records are the same; a run whose records differ from the copy already in ``DEST``
 (another study with the same run names) is refused, never overwritten. Incomplete and failed runs are
@@ -25,10 +32,12 @@ from pathlib import Path
 from rl_coordconv import runfolder
 from rl_coordconv.errors import UserError
 
-__all__ = ["RECORD_FILES", "ExportResult", "export_records"]
+__all__ = ["RECORD_FILES", "INSPECTION_FILES", "ExportResult", "export_records"]
 
 #: The files of a complete run that carry its numbers and its identity.
 RECORD_FILES: tuple[str, ...] = (runfolder.CONFIG, runfolder.EPISODES, runfolder.EVALUATIONS, runfolder.STATUS)
+#: The files of a run's inspection that carry its numbers, relative to the run folder.
+INSPECTION_FILES: tuple[str, ...] = tuple(f"{runfolder.INSPECT_DIR}/{name}" for name in runfolder.INSPECT_RECORDS)
 
 _SPEC_FILE = "spec.yaml"
 _RUNS = "runs"
@@ -42,12 +51,14 @@ class ExportResult:
     :param copied: runs copied now
     :param unchanged: runs already in ``dest`` with the same records
     :param skipped: runs left out because they are not complete (name -> reason)
+    :param inspections: runs whose inspection's numbers were copied or brought up to date now
     """
 
     dest: Path
     copied: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    inspections: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the terminal.
@@ -55,6 +66,8 @@ class ExportResult:
         :return: the line
         """
         text = f"{self.dest}: {len(self.copied)} run(s) copied, {len(self.unchanged)} already there"
+        if self.inspections:
+            text += f", {len(self.inspections)} inspection(s) copied"
         if self.skipped:
             text += f", {len(self.skipped)} not complete and left out ({', '.join(sorted(self.skipped)[:3])}"
             text += ", ...)" if len(self.skipped) > 3 else ")"
@@ -72,10 +85,14 @@ def _runs_root(sweep_dir: Path) -> Path:
     raise UserError(f"{str(sweep_dir)!r} holds no runs/ folder; pass the --out folder of rl-coordconv sweep")
 
 
+def _same_file(src: Path, dst: Path) -> bool:
+    return dst.is_file() and filecmp.cmp(src, dst, shallow=False)
+
+
 def _same_records(src: Path, dst: Path) -> bool:
     return all(
         (src / name).is_file() == (dst / name).is_file()
-        and (not (src / name).is_file() or filecmp.cmp(src / name, dst / name, shallow=False))
+        and (not (src / name).is_file() or _same_file(src / name, dst / name))
         for name in RECORD_FILES
     )
 
@@ -88,6 +105,20 @@ def _copy_run(src: Path, dst: Path) -> None:
         if (src / name).is_file():
             shutil.copy2(src / name, tmp / name)
     os.replace(tmp, dst)
+
+
+def _sync_inspection(src: Path, dst: Path) -> bool:
+    """Copy the inspection's numbers of run ``src`` into its exported copy ``dst`` where they are new or
+    differ; each file is replaced atomically. True if anything was copied."""
+    changed = False
+    for name in INSPECTION_FILES:
+        if (src / name).is_file() and not _same_file(src / name, dst / name):
+            (dst / name).parent.mkdir(exist_ok=True)
+            tmp = (dst / name).with_name(f".{(dst / name).name}.export-tmp")
+            shutil.copy2(src / name, tmp)
+            os.replace(tmp, dst / name)
+            changed = True
+    return changed
 
 
 def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[str]) -> ExportResult:
@@ -108,6 +139,7 @@ def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[st
         raise UserError(f"the destination {str(out)!r} is a file; pass a folder")
     result = ExportResult(dest=out)
     plan: list[tuple[Path, Path]] = []
+    present: list[tuple[Path, Path]] = []
     for run in sorted(p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if not runfolder.is_complete(run):
             why = "failed" if (run / runfolder.ERROR).is_file() else "not finished"
@@ -117,6 +149,7 @@ def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[st
         if target.exists():
             if _same_records(run, target):
                 result.unchanged.append(run.name)
+                present.append((run, target))
                 continue
             raise UserError(
                 f"{str(target)!r} already holds a run {run.name!r} with other records; export into an empty folder"
@@ -129,6 +162,9 @@ def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[st
         for run, target in plan:
             _copy_run(run, target)
             result.copied.append(run.name)
+        for run, target in [*present, *plan]:
+            if _sync_inspection(run, target):
+                result.inspections.append(run.name)
     except OSError as err:
         raise UserError(f"cannot write into {str(out)!r}: {err.strerror or err}") from None
     return result

@@ -64,6 +64,11 @@ __all__ = [
     "PROGRESS",
     "CHECKPOINTS",
     "TENSORBOARD",
+    "INSPECT_DIR",
+    "INSPECT_SUMMARY",
+    "INSPECT_PROBE",
+    "INSPECT_COORD_TERMS",
+    "INSPECT_RECORDS",
     "EPISODE_COLUMNS",
     "EVALUATION_COLUMNS",
     "atomic_write_text",
@@ -100,6 +105,14 @@ ERROR = "error.txt"
 PROGRESS = "progress.json"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tb"
+#: ``rl-coordconv inspect``'s folder inside a run folder, and the files of it that hold its numbers: the
+#: summary ``analyze --inspect`` reads, the translation probe and the per-filter coordinate terms. Its
+#: figures, arrays and GIF are views of the weights, not records (``rl-coordconv export`` leaves them).
+INSPECT_DIR = "inspect"
+INSPECT_SUMMARY = "summary.json"
+INSPECT_PROBE = "probe.csv"
+INSPECT_COORD_TERMS = "coord_terms.csv"
+INSPECT_RECORDS: tuple[str, ...] = (INSPECT_SUMMARY, INSPECT_PROBE, INSPECT_COORD_TERMS)
 
 _R = TypeVar("_R", bound="DataclassInstance")
 

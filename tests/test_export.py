@@ -9,7 +9,7 @@ import pytest
 from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
-from rl_coordconv.export import RECORD_FILES, export_records
+from rl_coordconv.export import INSPECTION_FILES, RECORD_FILES, export_records
 
 
 def _run(root: Path, name: str, complete: bool, error: bool = False) -> Path:
@@ -76,3 +76,36 @@ def test_bad_folders_get_one_line(sweep: Path, tmp_path: Path, capsys: pytest.Ca
     assert "outside" in capsys.readouterr().err
     assert main(["export", str(sweep), str(tmp_path / "ok")]) == 0
     assert "2 run(s) copied" in capsys.readouterr().out
+
+
+def _inspect(run: Path, text: str) -> None:
+    """What `rl-coordconv inspect` leaves: the numbers, and figures, arrays and a GIF that are not records."""
+    folder = run / runfolder.INSPECT_DIR
+    folder.mkdir(exist_ok=True)
+    for name in runfolder.INSPECT_RECORDS:
+        (folder / name).write_text(f"{text} {name}\n")
+    for name in ("inspect.md", "probe.png", "coord_terms.npz", "saliency.npz", "game.gif"):
+        (folder / name).write_bytes(b"view")
+
+
+def test_an_inspection_travels_as_its_numbers_and_is_added_when_made_later(sweep: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    _inspect(sweep / "runs" / "Pong-ppo-nature-seed0", "first")
+    _inspect(sweep / "runs" / "Pong-ppo-nature-seed1", "unfinished")  # not complete: nothing of it travels
+    result = export_records(sweep, dest)
+    assert result.inspections == ["Pong-ppo-nature-seed0"] and "1 inspection(s) copied" in result.summary()
+    copied = dest / "runs" / "Pong-ppo-nature-seed0" / runfolder.INSPECT_DIR
+    assert sorted(p.name for p in copied.iterdir()) == sorted(runfolder.INSPECT_RECORDS)
+    assert (copied / runfolder.INSPECT_SUMMARY).read_text() == f"first {runfolder.INSPECT_SUMMARY}\n"
+    assert not (dest / "runs" / "Pong-ppo-nature-seed1").exists()
+    assert INSPECTION_FILES == tuple(f"inspect/{name}" for name in runfolder.INSPECT_RECORDS)
+
+    assert export_records(sweep, dest).inspections == []  # nothing new: nothing copied
+    _inspect(sweep / "runs" / "Pong-ppo-coordconv-seed0", "later")  # inspected after its export
+    _inspect(sweep / "runs" / "Pong-ppo-nature-seed0", "redone")
+    again = export_records(sweep, dest)
+    assert again.copied == [] and sorted(again.unchanged) == ["Pong-ppo-coordconv-seed0", "Pong-ppo-nature-seed0"]
+    assert sorted(again.inspections) == ["Pong-ppo-coordconv-seed0", "Pong-ppo-nature-seed0"]
+    assert (copied / runfolder.INSPECT_PROBE).read_text() == f"redone {runfolder.INSPECT_PROBE}\n"
+    later = dest / "runs" / "Pong-ppo-coordconv-seed0" / runfolder.INSPECT_DIR
+    assert sorted(p.name for p in later.iterdir()) == sorted(runfolder.INSPECT_RECORDS)  # no temporary file left

@@ -24,9 +24,10 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
+from rl_coordconv.export import export_records
 from rl_coordconv.extractors import EXTRACTORS, policy_kwargs_for
 from rl_coordconv.inspection import Inspection, compute_inspection, inspect_run
-from rl_coordconv.inspection.compare import add_inspect_section, comparison_table, ensure_inspections
+from rl_coordconv.inspection.compare import add_inspect_section, comparison_table, ensure_inspections, over_games
 from rl_coordconv.inspection.coord_terms import coordconv_layers, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, shift_frames, translation_probe
 from rl_coordconv.inspection.saliency import perturbation_saliency
@@ -200,6 +201,62 @@ def test_analyze_inspect_compares_extractors_per_game(inspected, sweep: Path, tm
 def test_analyze_inspect_flag(inspected, sweep: Path) -> None:
     assert main(["analyze", str(sweep), "--inspect", "--reps", "50"]) == 0
     assert "## Inside the agents" in (sweep / "report" / "report.md").read_text()
+
+
+def test_exported_inspections_give_the_same_comparison_without_the_weights(
+    inspected, sweep: Path, tmp_path: Path
+) -> None:
+    """`rl-coordconv export` carries the inspections' numbers: `analyze --inspect` on the exported records
+    (no model.zip, nothing to inspect) writes the sweep's comparison, and the section says what it lacks."""
+    on_sweep, on_export = tmp_path / "sweep_report", tmp_path / "export_report"
+    on_sweep.mkdir()
+    on_export.mkdir()
+    expected = add_inspect_section(sweep, on_sweep / "report.md")
+    export_records(sweep, tmp_path / "shared")
+    assert not list((tmp_path / "shared").rglob("model.zip"))
+    got = add_inspect_section(tmp_path / "shared", on_export / "report.md", figures=False)
+    assert got.read_text() == expected.read_text()
+    text = (on_export / "report.md").read_text()
+    assert "### PPO: over the games" in text and "### PPO on Breakout" in text
+    assert "Figures were not drawn" in text and "![" not in text and not list(on_export.glob("*.png"))
+    assert "inspect.md)" not in text  # the exported runs hold no inspect.md to link
+    assert "[0](" in (on_sweep / "report.md").read_text()  # the sweep's runs do
+
+
+def test_over_the_games_takes_medians_of_the_per_game_medians_and_counts_games_against_nature() -> None:
+    def summary(game: str, extractor: str, ratio: float | None, tv_h: float, tv_v: float) -> dict:
+        probe = [
+            {
+                "axis": axis,
+                "shift": shift,
+                "tv_mean": tv if shift else 0.0,
+                "value_change_mean": 10 * tv if shift else 0.0,
+            }
+            for axis, tv in (("horizontal", tv_h), ("vertical", tv_v))
+            for shift in (0, 8)
+        ]
+        return {"algo": "ppo", "game": game, "extractor": extractor, "seed": 0, "median_ratio": ratio, "probe": probe}
+
+    table = comparison_table(
+        [
+            summary("Pong", "nature", None, 0.1, 0.2),
+            summary("Pong", "coordconv", 0.5, 0.3, 0.1),
+            summary("Breakout", "nature", None, 0.2, 0.2),
+            summary("Breakout", "coordconv", 1.5, 0.4, 0.4),
+            summary("Qbert", "coordconv", 1.0, 0.5, 0.5),  # no nature run to pair with
+        ]
+    )
+    rows = {r["extractor"]: r for r in over_games(table, 8).to_dict("records")}
+    assert list(rows) == ["nature", "coordconv"]
+    coord, nature = rows["coordconv"], rows["nature"]
+    assert coord["games"] == 3 and coord["paired_games"] == 2
+    assert coord["median_ratio"] == pytest.approx(1.0)
+    assert (coord["tv_h"], coord["tv_v"], coord["dv_h"]) == pytest.approx((0.4, 0.4, 4.0))
+    assert (coord["tv_h_above"], coord["tv_v_above"]) == (2, 1)  # 0.3 > 0.1 and 0.4 > 0.2; 0.1 < 0.2
+    assert nature["games"] == 2 and np.isnan(nature["median_ratio"]) and np.isnan(nature["paired_games"])
+    assert (nature["tv_h"], nature["tv_v"]) == pytest.approx((0.15, 0.2))
+    assert over_games(table, 0)["tv_h"].tolist() == [0.0, 0.0]
+    assert over_games(table, 4).empty  # no such shift
 
 
 def test_comparison_takes_medians_over_seeds() -> None:

@@ -10,7 +10,8 @@ import pytest
 from rl_coordconv import runfolder
 from rl_coordconv.analysis.answer_block import BEGIN, END
 from rl_coordconv.analysis.report import analyze
-from rl_coordconv.export import RECORD_FILES
+from rl_coordconv.export import INSPECTION_FILES, RECORD_FILES
+from rl_coordconv.inspection.compare import add_inspect_section
 from rl_coordconv.sweep.spec import planned_cells
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -18,6 +19,7 @@ STUDIES = sorted(p for p in RESULTS.glob("*") if (p / "runs").is_dir()) if RESUL
 #: The report files whose numbers are the study's answer.
 HEADLINE = (
     "aggregates.csv", "effect.csv", "probability_of_improvement.csv", "final_scores.csv", "per_game.csv", "answer.md",
+    "inspect_comparison.csv",
 )  # fmt: skip
 ROOT_README = RESULTS.parent / "README.md"
 
@@ -27,8 +29,12 @@ ROOT_README = RESULTS.parent / "README.md"
 def test_only_records_are_shipped(study: Path) -> None:
     for run in (study / "runs").iterdir():
         assert runfolder.is_complete(run), f"{run.name} is not complete"
-        assert sorted(p.name for p in run.iterdir()) == sorted(n for n in RECORD_FILES if (run / n).exists())
+        records = sorted(p.name for p in run.iterdir() if p.name != runfolder.INSPECT_DIR)
+        assert records == sorted(n for n in RECORD_FILES if (run / n).exists())
         assert {runfolder.CONFIG, runfolder.EPISODES, runfolder.STATUS} <= {p.name for p in run.iterdir()}
+        if (run / runfolder.INSPECT_DIR).exists():  # an inspection's numbers, never its figures or arrays
+            inspection = {f"{runfolder.INSPECT_DIR}/{p.name}" for p in (run / runfolder.INSPECT_DIR).iterdir()}
+            assert f"{runfolder.INSPECT_DIR}/{runfolder.INSPECT_SUMMARY}" in inspection <= set(INSPECTION_FILES)
 
 
 @pytest.mark.skipif(not STUDIES, reason="no study records committed under results/ yet")
@@ -36,6 +42,8 @@ def test_only_records_are_shipped(study: Path) -> None:
 def test_report_is_reproduced_from_the_records(study: Path, tmp_path: Path) -> None:
     # as `rl-coordconv analyze` does (figures aside: they hold no number the tables lack, and cost half the time)
     analyze(study, out=tmp_path, planned=planned_cells(study), figures=False)
+    if (study / "report" / "inspect_comparison.csv").exists():  # shipped by `analyze --inspect`
+        add_inspect_section(study, tmp_path / "report.md", figures=False)
     for name in HEADLINE:
         shipped = study / "report" / name
         if shipped.exists() or (tmp_path / name).exists():

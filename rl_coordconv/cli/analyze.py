@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.inspect:
         from rl_coordconv.inspection.compare import add_inspect_section
 
-        add_inspect_section(args.dir, report.markdown)
+        add_inspect_section(args.dir, report.markdown, figures=not args.no_figures)
     print(f"headline score: {report.score.name} ({report.score.label}; {report.score.source})")
     print(f"report: {report.markdown}")
     answer = (report.out / "answer.md").read_text(encoding="utf-8")

@@ -17,8 +17,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="copy a sweep's records (configs, CSVs, statuses; no weights) into another folder",
         description="Copy the spec and, for every complete run of a sweep folder, exactly the files that "
         "analyze reads (config.yaml, episodes.csv, evaluations.csv, status.json) into DEST, with the "
-        "sweep's layout, so that `rl-coordconv analyze DEST` gives the same numbers. Weights, checkpoints, "
-        "TensorBoard files and logs stay behind. Exporting again adds runs finished since.",
+        "sweep's layout, so that `rl-coordconv analyze DEST` gives the same numbers; for an inspected run also "
+        "its inspection's numbers (inspect/summary.json, probe.csv, coord_terms.csv), for `analyze --inspect`. "
+        "Weights, checkpoints, TensorBoard files, figures and logs stay behind. Exporting again adds runs "
+        "and inspections finished since.",
     )
     parser.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the sweep folder (--out of rl-coordconv sweep)")
     parser.add_argument("dest", metavar="DEST", help="the destination folder (created)")

@@ -7,7 +7,10 @@ ratio over the CoordConv filters, and the translation probe's mean total-variati
 absolute value change at each shift. Each run is probed on frames of its own games.
 
 Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
-(algorithm, game), and a section appended to ``report.md``.
+(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, per algorithm,
+each extractor's medians over the games and in how many games an extractor's policy moves more than
+``nature``'s under a shift; then one table per game. A folder of exported records (``rl-coordconv
+export``: the inspection's numbers, no weights) gives the same section.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from rl_coordconv.inspection.figures import ProbePoint
 from rl_coordconv.inspection.markdown import fmt, table
 from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
 
-__all__ = ["COMPARISON_COLUMNS", "ensure_inspections", "read_summaries", "comparison_table", "add_inspect_section"]
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "ensure_inspections",
+    "read_summaries",
+    "comparison_table",
+    "over_games",
+    "add_inspect_section",
+]
 
 #: Columns of ``inspect_comparison.csv``: one row per (algo, game, extractor, axis, shift).
 COMPARISON_COLUMNS: tuple[str, ...] = (
@@ -54,6 +64,12 @@ def _extractor_order(names: Sequence[str]) -> list[str]:
     from rl_coordconv.analysis.load import extractor_order
 
     return extractor_order(names)
+
+
+def _baseline() -> str:
+    from rl_coordconv.analysis.load import BASELINE
+
+    return BASELINE
 
 
 def _summary_path(run_dir: Path) -> Path:
@@ -145,6 +161,85 @@ def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return out[list(COMPARISON_COLUMNS)]
 
 
+def over_games(table_df: pd.DataFrame, shift: int) -> pd.DataFrame:
+    """Each extractor's per-game medians (from :func:`comparison_table`) at one shift, summarised over games.
+
+    :param table_df: :func:`comparison_table`'s frame
+    :param shift: the probe's shift k
+    :return: one row per (algo, extractor): ``games``; the medians over games of ``median_ratio``,
+        ``tv_h``, ``tv_v``, ``dv_h``, ``dv_v``; and, for an extractor other than ``nature``,
+        ``paired_games`` (games where both have the probe) with ``tv_h_above`` and ``tv_v_above``: in how
+        many of them its TV exceeds ``nature``'s (NaN for ``nature`` itself)
+    """
+    columns = ["algo", "extractor", "games", "median_ratio", "tv_h", "tv_v", "dv_h", "dv_v"]
+    columns += ["paired_games", "tv_h_above", "tv_v_above"]
+    at = table_df[table_df["shift"] == shift]
+    if at.empty:
+        return pd.DataFrame(columns=columns)
+    values = ["tv_mean", "value_change_mean", "median_ratio"]
+    wide = at.set_index(["algo", "game", "extractor", "axis"])[values].unstack("axis")
+    per_game = pd.DataFrame(
+        {
+            "median_ratio": wide["median_ratio"].max(axis=1),  # the same on both axes (NaN without coordinates)
+            "tv_h": wide["tv_mean"].get("horizontal", np.nan),
+            "tv_v": wide["tv_mean"].get("vertical", np.nan),
+            "dv_h": wide["value_change_mean"].get("horizontal", np.nan),
+            "dv_v": wide["value_change_mean"].get("vertical", np.nan),
+        }
+    ).reset_index()
+    rows = []
+    for algo, block in per_game.groupby("algo", sort=True):
+        base = block[block["extractor"] == _baseline()].set_index("game")
+        for extractor in _extractor_order(block["extractor"].unique().tolist()):
+            own = block[block["extractor"] == extractor].set_index("game")
+            row: dict[str, Any] = {"algo": algo, "extractor": extractor, "games": len(own)}
+            for key in ("median_ratio", "tv_h", "tv_v", "dv_h", "dv_v"):
+                row[key] = float(own[key].median()) if own[key].notna().any() else np.nan
+            if extractor == _baseline():
+                row.update(paired_games=np.nan, tv_h_above=np.nan, tv_v_above=np.nan)
+            else:
+                paired = own.index.intersection(base.index)
+                row["paired_games"] = len(paired)
+                for axis in ("h", "v"):
+                    key = f"tv_{axis}"
+                    row[f"{key}_above"] = int((own.loc[paired, key] > base.loc[paired, key]).sum())
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _over_games_section(table_df: pd.DataFrame, largest: int) -> str:
+    summary = over_games(table_df, largest)
+    parts = []
+    for algo, block in summary.groupby("algo", sort=True):
+        rows = [
+            [
+                f"`{r.extractor}`",
+                int(r.games),
+                fmt(float(r.median_ratio)),
+                fmt(float(r.tv_h)),
+                fmt(float(r.tv_v)),
+                fmt(float(r.dv_h)),
+                fmt(float(r.dv_v)),
+                "-"
+                if np.isnan(r.paired_games)
+                else f"{int(r.tv_h_above)} / {int(r.tv_v_above)} of {int(r.paired_games)}",
+            ]
+            for r in block.itertuples()
+        ]
+        parts.append(f"\n### {algo.upper()}: over the games\n\n")
+        parts.append(
+            f"Medians over games of the per-game medians below (k = {largest}); the last column counts the games "
+            f"where the extractor's TV exceeds `{_baseline()}`'s, horizontally / vertically.\n\n"
+        )
+        parts.append(
+            table(
+                ["extractor", "games", "ratio", "TV h", "TV v", "abs. dV h", "abs. dV v", f"TV above `{_baseline()}`"],
+                rows,
+            )
+        )
+    return "".join(parts)
+
+
 def _curves(block: pd.DataFrame) -> dict[str, list[ProbePoint]]:
     return {
         extractor: [
@@ -155,7 +250,11 @@ def _curves(block: pd.DataFrame) -> dict[str, list[ProbePoint]]:
     }
 
 
-def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[str, Any]]]) -> str:
+def _seed_link(seed: int, inspect_md: Path, out: Path) -> str:
+    return f"[{seed}]({os.path.relpath(inspect_md, out)})" if inspect_md.is_file() else str(seed)
+
+
+def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[str, Any]]], figures: bool) -> str:
     from rl_coordconv.inspection.figures import probe_figure, save_figure
 
     largest = int(table_df["shift"].max()) if len(table_df) else 0
@@ -166,18 +265,23 @@ def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[
         f"channels). *TV* and *|dV|*: the translation probe at a shift of k = {largest} pixels, the mean "
         "total-variation distance of the action distributions and the mean absolute value change when the "
         "frames move horizontally (h) or vertically (v). All shifts: `inspect_comparison.csv`; each run's "
-        "own maps, probe, saliency and game: its `inspect/inspect.md`.\n",
+        "own maps, probe, saliency and game: its `inspect/inspect.md` (linked by seed where the run folder "
+        "holds it: exported records keep only the numbers).\n",
     ]
+    if not figures:
+        parts.append("\nFigures were not drawn (`--no-figures`).\n")
+    parts.append(_over_games_section(table_df, largest))
     for (algo, game), block in table_df.groupby(["algo", "game"], sort=True):
         figure = f"inspect_probe_{algo}_{game}.png"
         title = f"translation probe, {algo.upper()} on {game}"
-        save_figure(probe_figure(_curves(block), title, "mean over frames, median over seeds"), out / figure)
+        if figures:
+            save_figure(probe_figure(_curves(block), title, "mean over frames, median over seeds"), out / figure)
         rows = []
         for extractor in _extractor_order(block["extractor"].tolist()):
             own = block[block["extractor"] == extractor]
             at = own[own["shift"] == largest].set_index("axis")
             links = [
-                f"[{summary['seed']}]({os.path.relpath(run_dir / INSPECT_DIR / 'inspect.md', out)})"
+                _seed_link(summary["seed"], run_dir / INSPECT_DIR / "inspect.md", out)
                 for run_dir, summary in runs
                 if summary["algo"] == algo and summary["game"] == game and summary["extractor"] == extractor
             ]
@@ -197,18 +301,25 @@ def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[
         parts.append(
             table(["extractor", "seeds", "ratio", "TV h", "TV v", "abs. dV h", "abs. dV v", "inspections (seed)"], rows)
         )
-        parts.append(f"\n![translation probe, {algo} on {game}]({figure})\n")
+        if figures:
+            parts.append(f"\n![translation probe, {algo} on {game}]({figure})\n")
     if table_df.empty:
         parts.append("\nNo run folder under this folder has a model to inspect yet.\n")
     return "".join(parts)
 
 
-def add_inspect_section(root: str | os.PathLike[str], report_md: str | os.PathLike[str], games: int = 1) -> Path:
+def add_inspect_section(
+    root: str | os.PathLike[str], report_md: str | os.PathLike[str], games: int = 1, figures: bool = True
+) -> Path:
     """Inspect the sweep's runs where needed and append the side-by-side section to ``report.md``.
+
+    Runs without weights (exported records) are not inspected; the numbers of an inspection exported
+    with them are read as they are.
 
     :param root: the sweep folder that was analysed
     :param report_md: the report's ``report.md`` (its folder receives the CSV and figures)
     :param games: whole games per inspection
+    :param figures: draw one probe figure per (algorithm, game)
     :return: the path of ``inspect_comparison.csv``
     """
     root, report_md = Path(root), Path(report_md)
@@ -220,5 +331,5 @@ def add_inspect_section(root: str | os.PathLike[str], report_md: str | os.PathLi
     runfolder.atomic_write_text(csv_path, table_df.to_csv(index=False, lineterminator="\n"))
     text = report_md.read_text(encoding="utf-8") if report_md.is_file() else ""
     text = text.split(f"\n{_HEADING}\n")[0]  # a section appended before is replaced, not repeated
-    runfolder.atomic_write_text(report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs))
+    runfolder.atomic_write_text(report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs, figures))
     return csv_path

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rl_coordconv import checks
+from rl_coordconv import checks, runfolder
 from rl_coordconv.analysis import load
 from rl_coordconv.inspection.coord_terms import CoordTerm, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, ProbeRow, translation_probe
@@ -58,9 +58,9 @@ if TYPE_CHECKING:
 __all__ = ["INSPECT_DIR", "SUMMARY", "Inspection", "compute_inspection", "inspect_run", "write_inspection"]
 
 #: The inspection's folder inside a run folder.
-INSPECT_DIR = "inspect"
+INSPECT_DIR = runfolder.INSPECT_DIR
 #: The file ``analyze --inspect`` reads.
-SUMMARY = "summary.json"
+SUMMARY = runfolder.INSPECT_SUMMARY
 #: The extractor the probe compares with: the analysis' baseline.
 BASELINE = load.BASELINE
 
@@ -321,7 +321,7 @@ def write_inspection(inspection: Inspection, *, gif: bool = True, device: str = 
     try:
         label = f"{run.game}, {run.algo}, {run.extractor}, seed {run.seed}"
         if inspection.terms:
-            _write_text(tmp / "coord_terms.csv", _csv(_coord_rows(inspection.terms), COORD_COLUMNS))
+            _write_text(tmp / runfolder.INSPECT_COORD_TERMS, _csv(_coord_rows(inspection.terms), COORD_COLUMNS))
             with open(tmp / "coord_terms.npz", "wb") as handle:
                 maps: dict[str, Any] = {t.layer: t.maps for t in inspection.terms}
                 np.savez_compressed(handle, **maps)
@@ -339,7 +339,7 @@ def write_inspection(inspection: Inspection, *, gif: bool = True, device: str = 
             curves[f"{inspection.baseline.extractor} (same seed, same frames)"] = figures.probe_points(
                 inspection.baseline_probe
             )
-        _write_text(tmp / "probe.csv", _csv(probe_rows, PROBE_COLUMNS))
+        _write_text(tmp / runfolder.INSPECT_PROBE, _csv(probe_rows, PROBE_COLUMNS))
         figures.save_figure(figures.probe_figure(curves, f"translation probe ({label})"), tmp / "probe.png")
         observations = inspection.frames.observations[inspection.saliency_indices]
         with open(tmp / "saliency.npz", "wb") as handle:
