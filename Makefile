@@ -54,12 +54,14 @@ study: $(STAMP)
 	[ -d $(STUDY_OUT) ] || $(VENV)/bin/rl-coordconv export results/atari100k $(STUDY_OUT)
 	$(VENV)/bin/rl-coordconv sweep experiments/atari100k.yaml --out $(STUDY_OUT) --workers $(STUDY_WORKERS)
 
-# Copy the finished runs' records (no weights) into results/atari100k, regenerate its report and write
+# Inspect the finished runs not inspected yet (their weights stay in $(STUDY_OUT)), copy the finished runs'
+# records and inspections' numbers (no weights) into results/atari100k, regenerate its report and write
 # its answer into the study's README and the project's README.
 study-report: $(STAMP)
+	$(VENV)/bin/rl-coordconv inspect $(STUDY_OUT) --no-gif
 	$(VENV)/bin/rl-coordconv export $(STUDY_OUT) results/atari100k
 	$(VENV)/bin/rl-coordconv analyze results/atari100k --published experiments/published_100k/published_100k.csv \
-		--answer-into results/atari100k/README.md --answer-into README.md
+		--inspect --answer-into results/atari100k/README.md --answer-into README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

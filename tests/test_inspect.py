@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -164,6 +165,27 @@ def test_bad_input_is_one_line(
         inspect_run(unfinished)
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(line.startswith("rl-coordconv inspect: error:") for line in errors)
+
+
+def test_inspect_on_a_sweep_folder_inspects_the_runs_that_need_it(
+    inspected, sweep: Path, nature_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inspect", str(sweep), "--no-gif", "--frames", "16"]) == 0
+    assert capsys.readouterr().out.strip().splitlines() == [f"0 run(s) inspected now under {sweep}"]
+    summary = nature_run / "inspect" / "summary.json"
+    before = summary.read_text()
+    model = nature_run / runfolder.MODEL
+    kept = model.stat()
+    stamp = summary.stat().st_mtime + 1
+    os.utime(model, (stamp, stamp))  # weights newer than the inspection: redo it
+    assert main(["inspect", str(sweep), "--no-gif", "--frames", "16"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [f"inspection: {nature_run / 'inspect' / 'inspect.md'}", f"1 run(s) inspected now under {sweep}"]
+    assert summary.read_text() == before  # seeded: the same numbers again
+    os.utime(model, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # as the other tests found it
+    (tmp_path / "empty").mkdir()
+    assert main(["inspect", str(tmp_path / "empty")]) == 2
+    assert "holds no run folder" in capsys.readouterr().err
 
 
 def test_the_matching_nature_run_differs_only_by_its_extractor(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,21 +91,36 @@ def _up_to_date(run_dir: Path) -> bool:
     return fresh and _read_summary(run_dir) is not None
 
 
-def ensure_inspections(root: str | os.PathLike[str], games: int = 1) -> list[Path]:
+def ensure_inspections(
+    root: str | os.PathLike[str],
+    games: int = 1,
+    *,
+    max_frames: int = 256,
+    gif: bool = True,
+    device: str = "cpu",
+    progress: Callable[[Path], None] | None = None,
+) -> list[Path]:
     """Inspect every run folder under ``root`` that has a final model but no up-to-date inspection.
 
     An inspection older than the run's ``model.zip``, or one whose ``summary.json`` does not read, is
-    redone; runs without a model are skipped.
+    redone; runs without a model (unfinished, or exported records) are skipped. Each inspection replaces
+    its folder whole, so an interrupted call loses at most the run in progress and the next call goes on.
 
     :param root: a sweep folder (or any folder of run folders)
     :param games: whole games per inspection (as ``rl-coordconv inspect --games``)
+    :param max_frames: frames kept per inspection (``--frames``)
+    :param gif: record one game per run as ``game.gif``
+    :param device: torch device
+    :param progress: called with each run folder once it is inspected
     :return: the run folders inspected now
     """
     done = []
     for run_dir in _run_dirs(Path(root)):
         if (run_dir / runfolder.MODEL).is_file() and not _up_to_date(run_dir):
-            inspect_run(run_dir, games)
+            inspect_run(run_dir, games, max_frames=max_frames, gif=gif, device=device)
             done.append(run_dir)
+            if progress is not None:
+                progress(run_dir)
     return done
 
 
