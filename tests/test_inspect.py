@@ -183,6 +183,11 @@ def test_inspect_on_a_sweep_folder_inspects_the_runs_that_need_it(
     assert out == [f"inspection: {nature_run / 'inspect' / 'inspect.md'}", f"1 run(s) inspected now under {sweep}"]
     assert summary.read_text() == before  # seeded: the same numbers again
     os.utime(model, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # as the other tests found it
+    unfinished = tmp_path / "part" / "runs" / nature_run.name
+    shutil.copytree(nature_run, unfinished, ignore=shutil.ignore_patterns("inspect"))
+    (unfinished / runfolder.STATUS).unlink()  # weights, but the run is not complete: not inspected
+    assert main(["inspect", str(tmp_path / "part"), "--no-gif"]) == 0
+    assert "0 run(s) inspected now" in capsys.readouterr().out and not (unfinished / "inspect").exists()
     (tmp_path / "empty").mkdir()
     assert main(["inspect", str(tmp_path / "empty")]) == 2
     assert "holds no run folder" in capsys.readouterr().err

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     inspected = ensure_inspections(
         target, args.games, max_frames=args.frames, gif=not args.no_gif, device=args.device, progress=done
     )
-    without = sum(not (r / runfolder.MODEL).is_file() for r in runs)
-    note = f" ({without} without weights: unfinished, or exported records)" if without else ""
+    without = sum(not (runfolder.is_complete(r) and (r / runfolder.MODEL).is_file()) for r in runs)
+    note = f" ({without} not finished or without weights, as exported records are)" if without else ""
     print(f"{len(inspected)} run(s) inspected now under {target}{note}")
     return 0

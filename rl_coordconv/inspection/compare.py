@@ -103,7 +103,7 @@ def ensure_inspections(
     """Inspect every run folder under ``root`` that has a final model but no up-to-date inspection.
 
     An inspection older than the run's ``model.zip``, or one whose ``summary.json`` does not read, is
-    redone; runs without a model (unfinished, or exported records) are skipped. Each inspection replaces
+    redone; runs not complete, or without a model (exported records), are skipped. Each inspection replaces
     its folder whole, so an interrupted call loses at most the run in progress and the next call goes on.
 
     :param root: a sweep folder (or any folder of run folders)
@@ -116,7 +116,8 @@ def ensure_inspections(
     """
     done = []
     for run_dir in _run_dirs(Path(root)):
-        if (run_dir / runfolder.MODEL).is_file() and not _up_to_date(run_dir):
+        trained = runfolder.is_complete(run_dir) and (run_dir / runfolder.MODEL).is_file()
+        if trained and not _up_to_date(run_dir):
             inspect_run(run_dir, games, max_frames=max_frames, gif=gif, device=device)
             done.append(run_dir)
             if progress is not None:
