@@ -248,6 +248,21 @@ def test_exported_inspections_give_the_same_comparison_without_the_weights(
     assert "Figures were not drawn" in text and "![" not in text and not list(on_export.glob("*.png"))
     assert "inspect.md)" not in text  # the exported runs hold no inspect.md to link
     assert "[0](" in (on_sweep / "report.md").read_text()  # the sweep's runs do
+    assert "Complete runs with an inspection: 2 of 2.\n" in text
+
+
+def test_the_section_names_the_complete_runs_it_has_no_inspection_for(inspected, sweep: Path, tmp_path: Path) -> None:
+    """Records exported before their run was inspected: the comparison reads what is there and the section
+    says which complete run it lacks, instead of silently comparing fewer seeds."""
+    export_records(sweep, tmp_path / "shared")
+    shutil.rmtree(tmp_path / "shared" / "runs" / f"{GAME}-ppo-coordconv-seed0" / "inspect")
+    report = tmp_path / "report" / "report.md"
+    report.parent.mkdir()
+    table = add_inspect_section(tmp_path / "shared", report, figures=False)
+    text = report.read_text()
+    assert "Complete runs with an inspection: 1 of 2; without one (1, " in text
+    assert f"`{GAME}-ppo-coordconv-seed0`.\n" in text
+    assert {r["extractor"] for r in rows(table)} == {"nature"}
 
 
 def test_over_the_games_takes_medians_of_the_per_game_medians_and_counts_games_against_nature() -> None:

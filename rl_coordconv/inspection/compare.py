@@ -7,8 +7,8 @@ ratio over the CoordConv filters, and the translation probe's mean total-variati
 absolute value change at each shift. Each run is probed on frames of its own games.
 
 Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
-(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, per algorithm,
-each extractor's medians over the games and in how many games an extractor's policy moves more than
+(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, how many of the
+complete runs have an inspection (naming those without one), then, per algorithm, each extractor's medians over the games and in how many games an extractor's policy moves more than
 ``nature``'s under a shift; then one table per game. A folder of exported records (``rl-coordconv
 export``: the inspection's numbers, no weights) gives the same section.
 """
@@ -270,7 +270,26 @@ def _seed_link(seed: int, inspect_md: Path, out: Path) -> str:
     return f"[{seed}]({os.path.relpath(inspect_md, out)})" if inspect_md.is_file() else str(seed)
 
 
-def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[str, Any]]], figures: bool) -> str:
+def _coverage_line(complete: int, missing: Sequence[Path]) -> str:
+    """How many complete runs have an inspection the section reads, and which lack one (by folder name)."""
+    line = f"\nComplete runs with an inspection: {complete - len(missing)} of {complete}"
+    if not missing:
+        return line + ".\n"
+    names = ", ".join(f"`{run_dir.name}`" for run_dir in missing)
+    return (
+        line + f"; without one ({len(missing)}, exported with no inspection and no weights to make one: "
+        f"`rl-coordconv inspect` in the sweep folder that trained them, then `export`, adds them): {names}.\n"
+    )
+
+
+def _section(
+    table_df: pd.DataFrame,
+    out: Path,
+    runs: Sequence[tuple[Path, dict[str, Any]]],
+    figures: bool,
+    complete: int,
+    missing: Sequence[Path],
+) -> str:
     from rl_coordconv.inspection.figures import probe_figure, save_figure
 
     largest = int(table_df["shift"].max()) if len(table_df) else 0
@@ -283,6 +302,7 @@ def _section(table_df: pd.DataFrame, out: Path, runs: Sequence[tuple[Path, dict[
         "frames move horizontally (h) or vertically (v). All shifts: `inspect_comparison.csv`; each run's "
         "own maps, probe, saliency and game: its `inspect/inspect.md` (linked by seed where the run folder "
         "holds it: exported records keep only the numbers).\n",
+        _coverage_line(complete, missing),
     ]
     if not figures:
         parts.append("\nFigures were not drawn (`--no-figures`).\n")
@@ -342,10 +362,15 @@ def add_inspect_section(
     out = report_md.parent
     ensure_inspections(root, games)
     runs = read_summaries(root)
+    read = {run_dir for run_dir, _ in runs}
+    complete = [d for d in _run_dirs(root) if runfolder.is_complete(d)]
+    missing = [d for d in complete if d not in read]
     table_df = comparison_table([summary for _, summary in runs])
     csv_path = out / "inspect_comparison.csv"
     runfolder.atomic_write_text(csv_path, table_df.to_csv(index=False, lineterminator="\n"))
     text = report_md.read_text(encoding="utf-8") if report_md.is_file() else ""
     text = text.split(f"\n{_HEADING}\n")[0]  # a section appended before is replaced, not repeated
-    runfolder.atomic_write_text(report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs, figures))
+    runfolder.atomic_write_text(
+        report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs, figures, len(complete), missing)
+    )
     return csv_path
