@@ -463,7 +463,10 @@ def test_baseline_table_takes_extra_published_tables(tmp_path: Path, capsys: pyt
     ]
     assert float(rows[0]["nature_mean"]) == pytest.approx(-19.5)
     baselines_md = (root / "report" / "baselines.md").read_text(encoding="utf-8")
-    assert "DERIVED from released curves" in baselines_md
+    # the table numbers each source and quotes it once below, in full
+    assert "| 5 (train_last10pct_derived) | (1) |\n\nSources:" in baselines_md
+    assert baselines_md.count("DERIVED from released curves") == 1
+    assert "Sources:\n\n- (1) DERIVED from released curves\n" in baselines_md
     # one line per kind of published score: -19.5 [-25.85, -13.15] over 2 seeds against -20.4
     assert (
         "- Against `train_last10pct_derived` (1 game(s)): `nature`'s mean is higher in 1 and lower in 0; of the 1 "

@@ -470,14 +470,18 @@ def _baseline_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str
             f"matches these runs' game, protocol and budget ({budget_text} agent steps), so there is nothing to "
             "check the baseline against here.\n"
         )
+    records = res.baselines.to_dict("records")
+    sources = list(dict.fromkeys(r["source"] for r in records))  # each source once, numbered in table order
     rows = [
         [r["game"], f"{r['agent_steps']:,}", r["protocol"], interval_text(r["nature_mean"], r["nature_ci_low"], r["nature_ci_high"]),
-         str(r["nature_n_runs"]), number(r["published"]), f"{r['published_seeds']} ({r['published_score_kind']})", r["source"]]
-        for r in res.baselines.to_dict("records")
+         str(r["nature_n_runs"]), number(r["published"]), f"{r['published_seeds']} ({r['published_score_kind']})",
+         f"({sources.index(r['source']) + 1})"]
+        for r in records
     ]  # fmt: skip
     header = ["game", "agent steps", "protocol", f"{BASELINE} ({s.score.name}) [{_pct(s)} t]", "seeds",
               "published", "published seeds (score)", "source"]  # fmt: skip
-    table = _baseline_summary(res, s) + "\n\n" + md_table(header, rows)
+    notes = "\n".join(f"- ({i}) {source}" for i, source in enumerate(sources, 1))
+    table = _baseline_summary(res, s) + "\n\n" + md_table(header, rows) + "\nSources:\n\n" + notes + "\n"
     md.setdefault("baselines.md", []).append((res.algo, table))
     return (
         f"{head}\nPublished scores of the unmodified agent at the same budget and protocol "
