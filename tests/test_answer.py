@@ -41,6 +41,19 @@ def test_the_reading_follows_the_interval_of_the_difference(
     assert text.startswith(expected)
     if low < 0 < high:  # a null result bounds the effect; it does not claim there is none
         assert "between -0.030 and 0.050 human-normalised points" in text
+    scaled = reading("coordconv", difference, low, high, baseline_iqm=0.2)
+    if math.isfinite(low):  # the ends beside the baseline's IQM, for scale
+        assert scaled == text + (
+            f" For scale, `nature`'s own IQM is 0.200: the interval's ends are {low / 0.2:+.0%} and {high / 0.2:+.0%} of it."
+        )
+    else:
+        assert scaled == text
+    assert reading("coordconv", difference, low, high, baseline_iqm=0.0) == text  # no scale against 0
+
+
+def test_the_scale_is_the_ends_over_the_baseline_iqm() -> None:
+    text = reading("coordconv", 0.001, -0.006, 0.008, baseline_iqm=0.023)
+    assert text.endswith("For scale, `nature`'s own IQM is 0.023: the interval's ends are -26% and +35% of it.")
 
 
 def make_planned_sweep(root: Path) -> Path:
@@ -72,7 +85,9 @@ def test_the_answer_quotes_the_reports_numbers(tmp_path: Path) -> None:
         "excludes 0 in 2 game(s) for `coordconv` and 0 for `nature` (with no effect in any game, about 0.1 of the 2 would by chance)"
         in answer
     )
-    assert f"**Reading:** {reading('coordconv', effect['difference'], effect['ci_low'], effect['ci_high'])}" in answer
+    expected = reading("coordconv", effect["difference"], effect["ci_low"], effect["ci_high"], baseline_iqm=0.2)
+    assert f"**Reading:** {expected}" in answer
+    assert "For scale, `nature`'s own IQM is 0.200: the interval's ends are +" in answer
     text = report.markdown.read_text()
     assert answer in text  # report.md opens with it
     # the report names the percentiles it read: 3 runs per game on 2 games, 95% -> 99.9% (Hesterberg)

@@ -23,18 +23,23 @@ from rl_coordconv.analysis.markdown import interval_text, number
 __all__ = ["answer_markdown", "reading"]
 
 
-def reading(x: str, difference: float, low: float, high: float, confidence: float = 0.95) -> str:
+def reading(
+    x: str, difference: float, low: float, high: float, confidence: float = 0.95, baseline_iqm: float = math.nan
+) -> str:
     """What an IQM difference ``IQM(x) - IQM(nature)`` and its interval say, in one sentence.
 
     The rule (Agarwal et al. 2021, section 4): an interval that excludes 0 is an effect these runs
     resolve; one that spans 0 is not, and its ends bound the effects the runs leave room for; without an
-    interval (one run per game) there is no answer.
+    interval (one run per game) there is no answer. Given the baseline's own IQM (positive), the sentence
+    also sets the interval's ends beside it, as percentages of it, for scale (arithmetic on the ends, not
+    an interval of the ratio).
 
     :param x: the variant's name
     :param difference: the point estimate
     :param low: the interval's lower end (NaN without an interval)
     :param high: the interval's upper end (NaN without an interval)
     :param confidence: the interval's coverage
+    :param baseline_iqm: IQM(nature), the point estimate; NaN (the default) or not positive: no scale
     :return: the sentence
     """
     pct = f"{confidence:.0%}"
@@ -43,14 +48,20 @@ def reading(x: str, difference: float, low: float, high: float, confidence: floa
     if not (math.isfinite(low) and math.isfinite(high)):
         return "No answer yet: with one run per game, a bootstrap over seeds gives no interval."
     span = f"[{number(low, 3)}, {number(high, 3)}]"
+    scale = ""
+    if math.isfinite(baseline_iqm) and baseline_iqm > 0:
+        scale = (
+            f" For scale, `{BASELINE}`'s own IQM is {number(baseline_iqm, 3)}: the interval's ends are "
+            f"{low / baseline_iqm:+.0%} and {high / baseline_iqm:+.0%} of it."
+        )
     if low > 0:
-        return f"`{x}` scores higher than `{BASELINE}`: the {pct} interval of the IQM difference, {span}, excludes 0."
+        return f"`{x}` scores higher than `{BASELINE}`: the {pct} interval of the IQM difference, {span}, excludes 0.{scale}"
     if high < 0:
-        return f"`{x}` scores lower than `{BASELINE}`: the {pct} interval of the IQM difference, {span}, excludes 0."
+        return f"`{x}` scores lower than `{BASELINE}`: the {pct} interval of the IQM difference, {span}, excludes 0.{scale}"
     return (
         f"No difference these runs resolve: the {pct} interval of the IQM difference, {span}, spans 0. They leave "
         f"room for an effect of `{x}` between {number(low, 3)} and {number(high, 3)} human-normalised points, "
-        "and for none."
+        f"and for none.{scale}"
     )
 
 
@@ -97,9 +108,9 @@ def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, 
             "; 0.5 means no difference.\n"
         )
     lines.append(_games_either_way(res, x, confidence))
-    lines.append(
-        f"- **Reading:** {reading(x, effect['difference'], effect['ci_low'], effect['ci_high'], confidence)}\n"
-    )
+    base = aggregates.get((BASELINE, "IQM"), {}).get("point", math.nan)
+    text = reading(x, effect["difference"], effect["ci_low"], effect["ci_high"], confidence, base)
+    lines.append(f"- **Reading:** {text}\n")
     return "".join(lines)
 
 
