@@ -1,8 +1,12 @@
-"""Which code and software made a run: the rl-coordconv commit and the versions of the stack.
+"""Which code, software and machine made a run: the rl-coordconv commit, the stack's versions, the machine.
 
-A run's ``config.yaml`` records both when the run is created (``commit``, ``versions``) and its
-``status.json`` the commits of every session that trained it (``commits``: a run resumed after the
-code moved on says so). The commit is found the way setuptools-scm and versioneer find theirs:
+A run's ``config.yaml`` records them when the run is created (``commit``, ``versions``, ``machine``) and
+its ``status.json`` the commits and machines of every session that trained it (``commits``,
+``machines``: a run resumed after the code moved on, or on another computer, says so). The machine
+matters beside the versions: the same code and seeds give other floating-point results on a CPU whose
+kernels differ (PyTorch's reproducibility notes: "completely reproducible results are not guaranteed
+across PyTorch releases, individual commits, or different platforms"), so a run resumed elsewhere is
+not bit for bit the uninterrupted one. The commit is found the way setuptools-scm and versioneer find theirs:
 
 * in a git checkout, ``git rev-parse HEAD`` of the repository that tracks this package, with
   ``-dirty`` appended when tracked files of the package or of its presets (``agents/``) have
@@ -15,12 +19,13 @@ code moved on says so). The commit is found the way setuptools-scm and versionee
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["code_commit", "software_versions", "PACKAGES"]
+__all__ = ["code_commit", "software_versions", "machine", "PACKAGES"]
 
 _HERE = Path(__file__).resolve().parent
 #: The distributions whose versions a run records, besides Python.
@@ -70,3 +75,32 @@ def software_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[dist] = "not installed"
     return found
+
+
+def _cpu_model() -> str:
+    try:  # Linux names the model; platform.processor() there is often just the architecture
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+@lru_cache(maxsize=4)
+def machine(device: str = "cpu") -> str:
+    """The computer running now, in one line: CPU model, logical CPUs, OS and architecture, the CPU
+    kernels PyTorch dispatches to (``torch.backends.cpu.get_cpu_capability``) and, for a CUDA device,
+    the GPU's name.
+
+    :param device: the torch device the run trains on (``cpu``, ``cuda``, ``cuda:1``, ...)
+    :return: e.g. ``"Intel(R) Xeon(R) Processor, 2 logical CPUs, Linux x86_64, torch CPU kernels AVX512"``
+    """
+    import torch
+
+    parts = [_cpu_model(), f"{os.cpu_count() or '?'} logical CPUs", f"{platform.system()} {platform.machine()}"]
+    parts.append(f"torch CPU kernels {torch.backends.cpu.get_cpu_capability()}")
+    if device.startswith("cuda") and torch.cuda.is_available():
+        parts.append(f"GPU {torch.cuda.get_device_name(torch.device(device))}")
+    return ", ".join(parts)

@@ -2,7 +2,8 @@
 
 One run = one (game, algo, extractor, seed). Its folder holds::
 
-    config.yaml        RunConfig: format_version, resolved preset, extractor, protocol, seed, versions, commit, command
+    config.yaml        RunConfig: format_version, resolved preset, extractor, protocol, seed, versions, commit,
+                       machine, command
     episodes.csv       one row per finished training game (EPISODE_COLUMNS)
     evaluations.csv    one row per periodic evaluation (EVALUATION_COLUMNS)
     tb/                TensorBoard logs
@@ -532,6 +533,8 @@ class RunConfig:
     :param commit: the git commit of the rl-coordconv code that created the run, ``-dirty`` when its
         files had uncommitted changes; None when unknown, or for runs made before commits were recorded
         (:func:`rl_coordconv.provenance.code_commit`; ``status.json`` lists every session's)
+    :param machine: the computer that created the run (:func:`rl_coordconv.provenance.machine`); None for
+        runs made before machines were recorded (``status.json`` lists every session's)
     :param command: the command line (or Python call) that started the run
     :param created: when the run folder was created (ISO 8601, UTC)
     :param extra: keys this version does not know, kept verbatim
@@ -559,6 +562,7 @@ class RunConfig:
     learner: dict[str, Any] | None = None
     versions: dict[str, str] = field(default_factory=dict)
     commit: str | None = None
+    machine: str | None = None
     command: str = ""
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -643,6 +647,8 @@ class RunStatus:
     :param sessions: how many times the run was started (1 + resumes)
     :param commits: the rl-coordconv commits its sessions ran, each once, in order (``"unknown"`` where
         none was found; None for runs made before commits were recorded)
+    :param machines: the computers its sessions ran on, each once, in order (``"unknown"`` for sessions
+        of a version that did not record them; None for runs made before machines were recorded)
     :param finished: when it finished (ISO 8601, UTC)
     :param extra: keys this version does not know, kept verbatim
     """
@@ -658,6 +664,7 @@ class RunStatus:
     wall_seconds: float | None = None
     sessions: int | None = None
     commits: list[str] | None = None
+    machines: list[str] | None = None
     finished: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

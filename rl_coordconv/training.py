@@ -53,7 +53,7 @@ from rl_coordconv import checks, runfolder
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
-from rl_coordconv.provenance import code_commit, software_versions
+from rl_coordconv.provenance import code_commit, machine, software_versions
 from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
 
 if TYPE_CHECKING:
@@ -183,6 +183,8 @@ class Session:
     :param checkpoint: the checkpoint this session resumed from, if any
     :param commits: the rl-coordconv commits of the run's sessions so far, this one included, each once
         in order of first use (:func:`rl_coordconv.provenance.code_commit`; ``"unknown"`` where none was found)
+    :param machines: the computers of the run's sessions so far, the same way
+        (:func:`rl_coordconv.provenance.machine`; ``"unknown"`` for sessions that did not record one)
     """
 
     env: VecEnv
@@ -191,6 +193,7 @@ class Session:
     sessions: int
     checkpoint: Checkpoint | None = None
     commits: list[str] = field(default_factory=lambda: [_commit_now()])
+    machines: list[str] = field(default_factory=lambda: [machine()])
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -376,7 +379,7 @@ def resolve_config(
         ),
         checkpoint_freq=checkpoint_freq, seeds=derive_seeds(seed), device=device, threads=threads,
         resume=env_backend.resume, learner=(learner or LearnerSettings()).to_dict(), versions=software_versions(),
-        commit=code_commit(), command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
+        commit=code_commit(), machine=machine(device), command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
     )  # fmt: skip
     path = _run_dir(out, run_dir, name)
     return RunPlan(path, config, agent, proto, env_backend, device, threads)
@@ -530,7 +533,7 @@ def _new_session(plan: RunPlan, env: VecEnv) -> Session:
         next_eval=(evaluation.freq or None) if evaluation.games else None,
         next_checkpoint=config.checkpoint_freq or None,
     )
-    return Session(env, model, state, sessions=1)
+    return Session(env, model, state, sessions=1, machines=[machine(plan.device)])
 
 
 def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Session:
@@ -553,11 +556,17 @@ def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Sess
     set_rng_state(saved["rng"])
     for log in (runfolder.EPISODES, runfolder.EVALUATIONS):
         runfolder.truncate_rows(plan.path / log, checkpoint.agent_steps)
-    commits = [str(c) for c in saved.get("commits", ["unknown"])]  # (a checkpoint from before commits were kept)
-    commits += [c for c in [_commit_now()] if c not in commits]
     return Session(
-        env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint, commits=commits
-    )
+        env, model, state, sessions=int(saved.get("sessions", 1)) + 1, checkpoint=checkpoint,
+        commits=_so_far(saved, "commits", _commit_now()), machines=_so_far(saved, "machines", machine(plan.device)),
+    )  # fmt: skip
+
+
+def _so_far(saved: Mapping[str, Any], key: str, now: str) -> list[str]:
+    """A checkpoint's list of what its sessions ran on (``commits``, ``machines``), this session's added once;
+    ``"unknown"`` stands for sessions of a version that did not keep the list."""
+    seen = [str(c) for c in saved.get(key, ["unknown"])]
+    return seen + [now] * (now not in seen)
 
 
 def _commit_now() -> str:
@@ -651,6 +660,7 @@ def _checkpoint_saver(plan: RunPlan, session: Session, logs: tuple[runfolder.Csv
             "env": backend.get_state(env) if backend.can_snapshot and env is not None else None,
             "sessions": session.sessions,
             "commits": list(session.commits),
+            "machines": list(session.machines),
             "agent_steps": int(model.num_timesteps),
         }
         save_checkpoint(plan.path, model, state)
@@ -691,6 +701,7 @@ def finalise(
         wall_seconds=round(wall_seconds, 1),
         sessions=session.sessions,
         commits=list(session.commits),
+        machines=list(session.machines),
         finished=_now(),
     )
     status.write(plan.path)

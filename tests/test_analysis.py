@@ -44,6 +44,7 @@ def make_run(
     timesteps: int = 10_000,
     error: str | None = None,
     commits: tuple[str, ...] = (),
+    machines: tuple[str, ...] = (),
 ) -> Path:
     """Write a run folder the way training does (through the runfolder types): config.yaml, episodes.csv,
     evaluations.csv, status.json last; ``commits``: the code of each session (none: an older run)."""
@@ -70,6 +71,7 @@ def make_run(
             "ale_py": "0.12",
         },
         commit=commits[0] if commits else None,
+        machine=machines[0] if machines else None,
     ).write(path)
     reached = timesteps if complete else timesteps // 2
     n = len(train_returns)
@@ -108,7 +110,7 @@ def make_run(
     if complete:
         runfolder.RunStatus(
             complete=True, agent_steps=timesteps, frames=4 * timesteps, timesteps=timesteps,
-            wall_seconds=60.0 * (seed + 1), commits=list(commits) or None,
+            wall_seconds=60.0 * (seed + 1), commits=list(commits) or None, machines=list(machines) or None,
         ).write(path)  # fmt: skip
     return path
 
@@ -118,6 +120,12 @@ NATURE_HNS = [0.1, 0.2, 0.3]
 COORD_HNS = [0.5, 0.6, 0.7]
 #: The code that trained each seed: one commit; sessions of unknown, known and uncommitted code; not recorded.
 COMMITS: list[tuple[str, ...]] = [("c" * 40,), ("unknown", "c" * 40, "d" * 40 + "-dirty"), ()]
+#: The computers that trained each seed: one; a session of an older version, then two; not recorded.
+MACHINES: list[tuple[str, ...]] = [
+    ("EPYC, 2 logical CPUs",),
+    ("unknown", "EPYC, 2 logical CPUs", "Xeon, 2 logical CPUs"),
+    (),
+]
 
 
 def make_sweep(root: Path) -> Path:
@@ -130,7 +138,7 @@ def make_sweep(root: Path) -> Path:
                 # 20 early games at the random score, then 100 games at the final level.
                 train = [RANDOM[game]] * 20 + [raw(game, level)] * 100
                 evals = [RANDOM[game], raw(game, level)]
-                make_run(root, game, extractor, seed, train, evals, commits=COMMITS[seed])
+                make_run(root, game, extractor, seed, train, evals, commits=COMMITS[seed], machines=MACHINES[seed])
     # An incomplete (interrupted) coordconv run with absurd scores: mixing it in would show.
     make_run(root, "Pong", "coordconv", 3, [1000.0] * 5, [1000.0], complete=False)
     return root
@@ -307,6 +315,11 @@ def test_report_statistics_match_hand_computation(tmp_path: Path) -> None:
     assert f"| `{'c' * 40}` | 8 |" in code and f"| `{'d' * 40}-dirty` (with uncommitted changes) | 4 |" in code
     assert "| unknown (no git commit found, or a session of an older rl-coordconv) | 4 |" in code
     assert "4 run(s) record no commit" in code
+    # and on which computers, the same way
+    machines = text.split("### Machines\n\n", 1)[1].split("\n### ", 1)[0]
+    assert "| EPYC, 2 logical CPUs | 8 |" in machines and "| Xeon, 2 logical CPUs | 4 |" in machines
+    assert "| unknown (a session of an older rl-coordconv) | 4 |" in machines
+    assert "4 run(s) record no machine" in machines
 
 
 def test_incomplete_runs_are_left_out_and_reported(tmp_path: Path) -> None:

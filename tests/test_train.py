@@ -7,6 +7,7 @@ games are short enough to finish inside such budgets.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rl_coordconv import runfolder
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
-from rl_coordconv.provenance import code_commit
+from rl_coordconv.provenance import code_commit, machine
 from rl_coordconv.training import derive_seeds, run_name, train
 
 GAME = "Breakout"
@@ -121,6 +122,9 @@ def test_run_folder_holds_every_file_with_its_columns(a2c_run: Path) -> None:
     assert status["complete"] is True and status["agent_steps"] == STEPS and status["frames"] == 4 * STEPS
     assert status["games"] == len(episodes) and status["evaluations"] == 3
     assert status["commits"] == [code_commit() or "unknown"]
+    # and the computer: CPU model, logical CPUs, OS, torch's CPU kernels (floating point follows them)
+    assert status["machines"] == [machine()] and runfolder.RunConfig.read(a2c_run).machine == machine()
+    assert f"{os.cpu_count()} logical CPUs" in machine() and "torch CPU kernels " in machine()
     progress = json.loads((a2c_run / runfolder.PROGRESS).read_text())
     assert progress["agent_steps"] == STEPS and progress["timesteps"] == STEPS
 
@@ -151,9 +155,11 @@ def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path, monkeypatch:
     run = runs / "a2c-nature-interrupted"
     first, later = "a" * 40, "b" * 40 + "-dirty"  # the code moves on between the two sessions
     monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: first)
+    monkeypatch.setattr(rl_coordconv.training, "machine", lambda device="cpu": "laptop")
     with pytest.raises(KeyboardInterrupt):
         tiny("a2c", "nature", run, callback=Interrupt(530))
     monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: later)
+    monkeypatch.setattr(rl_coordconv.training, "machine", lambda device="cpu": "cluster node")
     assert not runfolder.is_complete(run) and (run / runfolder.CHECKPOINTS / "latest.json").is_file()
     assert json.loads((run / runfolder.CHECKPOINTS / "latest.json").read_text())["agent_steps"] == 400
     # A kill can leave rows past the checkpoint and half a line: resume must drop both.
@@ -172,6 +178,8 @@ def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path, monkeypatch:
     assert status["agent_steps"] == STEPS and status["sessions"] == 2
     # the run's record says which code created it, and its status which code trained it, session by session
     assert runfolder.RunConfig.read(run).commit == first and status["commits"] == [first, later]
+    # and on which computers (here named by the test: the same kernels, so the same numbers)
+    assert runfolder.RunConfig.read(run).machine == "laptop" and status["machines"] == ["laptop", "cluster node"]
 
 
 def test_a_checkpoint_from_before_commits_were_kept_says_its_code_is_unknown(runs: Path) -> None:
@@ -187,12 +195,13 @@ def test_a_checkpoint_from_before_commits_were_kept_says_its_code_is_unknown(run
     checkpoint = latest_checkpoint(run)
     assert checkpoint is not None and checkpoint.agent_steps == 200
     state = checkpoint.load_state()
-    del state["commits"]
+    del state["commits"], state["machines"]
     (checkpoint.path / STATE_FILE).write_bytes(pickle.dumps(state))
     (checkpoint.path / CHECKSUMS).unlink()
     tiny("a2c", "nature", run, resume=True, timesteps=400, eval_episodes=0)
     status = json.loads((run / runfolder.STATUS).read_text())
     assert status["sessions"] == 2 and status["commits"] == ["unknown", code_commit() or "unknown"]
+    assert status["machines"] == ["unknown", machine()]
 
 
 def test_resume_without_a_checkpoint_starts_afresh(runs: Path) -> None:

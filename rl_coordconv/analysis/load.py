@@ -62,6 +62,8 @@ class Run:
     :param eval_games: evaluation games behind each mean, shape ``(num_evaluations,)``
     :param commits: the rl-coordconv commits that trained it (``status.json``'s ``commits``, else
         ``config.yaml``'s ``commit``); empty when the run records none
+    :param machines: the computers that trained it (``status.json``'s ``machines``, else ``config.yaml``'s
+        ``machine``); empty when the run records none
     :param wall_seconds: wall-clock seconds of training over all sessions (``status.json``), None when
         the run is not complete or does not say
     """
@@ -83,6 +85,7 @@ class Run:
     eval_means: np.ndarray = field(repr=False)
     eval_games: np.ndarray = field(repr=False)
     commits: tuple[str, ...] = ()
+    machines: tuple[str, ...] = ()
     wall_seconds: float | None = None
 
     @property
@@ -188,14 +191,15 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         eval_steps=ev[:, 0].copy(),
         eval_means=ev[:, 2].copy(),
         eval_games=np.array(eval_games, dtype=int),
-        commits=tuple(str(c) for c in status.commits) if status and status.commits else _commit_of(config),
+        commits=tuple(str(c) for c in status.commits) if status and status.commits else _one(config, "commit"),
+        machines=tuple(str(m) for m in status.machines) if status and status.machines else _one(config, "machine"),
         wall_seconds=status.wall_seconds if status else None,
     )
 
 
-def _commit_of(config: Mapping[str, Any]) -> tuple[str, ...]:
-    commit = config.get("commit")
-    return (str(commit),) if commit else ()
+def _one(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = config.get(key)
+    return (str(value),) if value else ()
 
 
 def _seed_key(run: Run) -> tuple[int, str]:

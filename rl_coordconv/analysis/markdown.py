@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,30 +120,52 @@ def _wall_text(runs: Sequence[Run]) -> str:
     )
 
 
-def _code_text(runs: Sequence[Run]) -> str:
-    """Which rl-coordconv commits trained the runs, with how many runs each (a resumed run may count twice)."""
+def _recorded_text(
+    runs: Sequence[Run], key: Callable[[Run], Sequence[str]], noun: str, label: Callable[[str], str], intro: str
+) -> str:
+    """A table of what the runs' sessions recorded (a commit, a machine), with how many runs each (a run
+    whose sessions differ counts under each), and how many runs record nothing."""
     counts: dict[str, int] = {}
     for run in runs:
-        for commit in run.commits:
-            counts[commit] = counts.get(commit, 0) + 1
-    unrecorded = sum(not r.commits for r in runs)
+        for value in key(run):
+            counts[value] = counts.get(value, 0) + 1
+    unrecorded = sum(not key(r) for r in runs)
     lines = []
     if counts:
-        rows = [
-            [
-                "unknown (no git commit found, or a session of an older rl-coordconv)"
-                if c == "unknown"
-                else f"`{c}`" + (" (with uncommitted changes)" if c.endswith("-dirty") else ""),
-                str(n),
-            ]
-            for c, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        ]
-        lines.append("rl-coordconv commits that trained the runs (`status.json`'s `commits`, else `config.yaml`'s "
-                     "`commit`; a run resumed under newer code counts under each):\n\n"
-                     + md_table(["commit", "runs"], rows))  # fmt: skip
+        rows = [[label(value), str(n)] for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+        lines.append(intro + "\n\n" + md_table([noun, "runs"], rows))
     if unrecorded:
-        lines.append(f"{unrecorded} run(s) record no commit (made before rl-coordconv recorded it).")
-    return "\n\n".join(lines) if lines else "No run records its commit."
+        lines.append(f"{unrecorded} run(s) record no {noun} (made before rl-coordconv recorded it).")
+    return "\n\n".join(lines) if lines else f"No run records its {noun}."
+
+
+def _code_text(runs: Sequence[Run]) -> str:
+    """Which rl-coordconv commits trained the runs, with how many runs each (a resumed run may count twice)."""
+    return _recorded_text(
+        runs,
+        lambda r: r.commits,
+        "commit",
+        lambda c: (
+            "unknown (no git commit found, or a session of an older rl-coordconv)"
+            if c == "unknown"
+            else f"`{c}`" + (" (with uncommitted changes)" if c.endswith("-dirty") else "")
+        ),
+        "rl-coordconv commits that trained the runs (`status.json`'s `commits`, else `config.yaml`'s "
+        "`commit`; a run resumed under newer code counts under each):",
+    )
+
+
+def _machines_text(runs: Sequence[Run]) -> str:
+    """Which computers trained the runs, with how many runs each (a run resumed elsewhere counts under each)."""
+    return _recorded_text(
+        runs,
+        lambda r: r.machines,
+        "machine",
+        lambda m: "unknown (a session of an older rl-coordconv)" if m == "unknown" else m,
+        "Computers that trained the runs (`status.json`'s `machines`, else `config.yaml`'s `machine`; a run "
+        "resumed on another counts under each). The same code and seeds give other floating-point results "
+        "where the CPU kernels or the GPU differ, so runs of different machines are replicates, not copies.",
+    )
 
 
 def describe_runs(
@@ -218,6 +240,9 @@ def describe_runs(
 
     blocks.append("### Code")
     blocks.append(_code_text(basis))
+
+    blocks.append("### Machines")
+    blocks.append(_machines_text(basis))
 
     blocks.append("### Experiment spec")
     spec = root / "spec.yaml"
