@@ -6,7 +6,9 @@ its ``status.json`` the commits and machines of every session that trained it (`
 matters beside the versions: the same code and seeds give other floating-point results on a CPU whose
 kernels differ (PyTorch's reproducibility notes: "completely reproducible results are not guaranteed
 across PyTorch releases, individual commits, or different platforms"), so a run resumed elsewhere is
-not bit for bit the uninterrupted one. The commit is found the way setuptools-scm and versioneer find theirs:
+not bit for bit the uninterrupted one.
+
+The commit is found the way setuptools-scm and versioneer find theirs:
 
 * in a git checkout, ``git rev-parse HEAD`` of the repository that tracks this package, with
   ``-dirty`` appended when tracked files of the package or of its presets (``agents/``) have

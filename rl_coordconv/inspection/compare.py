@@ -7,9 +7,10 @@ ratio over the CoordConv filters, and the translation probe's mean total-variati
 absolute value change at each shift. Each run is probed on frames of its own games.
 
 Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
-(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, how many of the
-complete runs have an inspection (naming those without one), then, per algorithm, each extractor's medians over the games and in how many games an extractor's policy moves more than
-``nature``'s under a shift; then one table per game. A folder of exported records (``rl-coordconv
+(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, how many of
+the complete runs have an inspection (naming those without one); then, per algorithm, each extractor's
+medians over the games and in how many games an extractor's policy moves more than ``nature``'s under a
+shift; then one table per game. A folder of exported records (``rl-coordconv
 export``: the inspection's numbers, no weights) gives the same section.
 """
 
