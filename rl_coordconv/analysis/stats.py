@@ -29,8 +29,8 @@ al.'s data) rliable's plain 95% interval of an IQM difference covered 88% with 3
 expanded one 95%. The probability of improvement, a rank statistic, keeps the plain percentile interval,
 which covered 92-95% there (expanded, it over-covered). ``experiments/coverage/README.md`` holds every
 measured figure, including one algorithm's own aggregates (its IQM about 90% with 3 runs per game and
-93-94% with 5, its median far less) and its performance-profile bands (91-96% at thresholds a third to a half of the scores
-exceed, less in the tail).
+93-94% with 5, its median far less) and its performance-profile bands (91-96% at thresholds a third to a
+half of the scores exceed, less in the tail).
 
 Intervals over the few seeds of ONE game (per-game means, learning-curve bins, per-game differences)
 are Student t-intervals (Welch's for differences, scipy): a percentile bootstrap over 2-5 seeds covers
