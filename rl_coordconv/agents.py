@@ -510,5 +510,40 @@ def load_model(
     from rl_coordconv import learner as _learner
 
     cls = algo_class(algo)
-    model = cls.load(str(path), env=env, device=device, force_reset=False)
+    custom = _legacy_policy_kwargs(path)
+    model = cls.load(str(path), env=env, device=device, force_reset=False, custom_objects=custom)
     return _learner.apply(model, learner if learner is not None else _learner.LearnerSettings.from_dict(None))
+
+
+def _legacy_policy_kwargs(path: str | Path) -> dict[str, Any] | None:
+    """``custom_objects`` that load a CoordConv model saved before ``coord_init`` existed.
+
+    Such a model holds ONE weight over image and coordinate channels (no ``weight_coords`` parameter),
+    and its optimizer state has that layout too: it is rebuilt with ``coord_init="joint"``, the rule that
+    drew it. The layout is read from the saved weights themselves, not from metadata.
+
+    :param path: the model's ``.zip``
+    :return: ``{"policy_kwargs": ...}`` for SB3's ``load``, or None when the model needs nothing
+    """
+    import io
+    import zipfile
+
+    import torch
+    from stable_baselines3.common.save_util import json_to_data
+
+    from rl_coordconv.extractors import CoordConvNatureCNN
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json_to_data(archive.read("data").decode())
+            policy_kwargs = data.get("policy_kwargs") or {}
+            cls = policy_kwargs.get("features_extractor_class")
+            kwargs = dict(policy_kwargs.get("features_extractor_kwargs") or {})
+            if not (isinstance(cls, type) and issubclass(cls, CoordConvNatureCNN)) or "coord_init" in kwargs:
+                return None
+            state = torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu", weights_only=True)
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError, RuntimeError):
+        return None  # SB3's own load says what is wrong with the file
+    if any(key.endswith("weight_coords") for key in state):
+        return None
+    return {"policy_kwargs": {**policy_kwargs, "features_extractor_kwargs": {**kwargs, "coord_init": "joint"}}}

@@ -12,8 +12,17 @@ SB3 gives empty ``net_arch`` heads only when ``features_extractor_class == Natur
 [64, 64] MLP heads for any other extractor (``ActorCriticPolicy.__init__``); the helper sets
 ``net_arch=[]`` so a CoordConv policy has NatureCNN's heads.
 
+Equal arms by construction: with ``coord_init="zeros"`` (the default, :mod:`rl_coordconv.layers`) a
+CoordConv policy built at a seed holds every weight of the NatureCNN policy built at that seed, value for
+value (image weights of the first convolution, later layers, heads), and its coordinate weights start at
+zero, so the two agents start as the same function. SB3's orthogonal initialisation draws every Conv2d
+and Linear weight in module order from one torch stream; a first convolution drawn over 4 + 2 channels
+(``coord_init="joint"``, the layout before this rule, used by results/atari100k) gets smaller image
+weights and shifts every later draw.
+
 Names map to extractors through :data:`EXTRACTORS` (no ``eval`` of strings): ``nature``,
-``coordconv``, ``coordconv_all``, ``coordconv_r``; :func:`register_extractor` adds your own.
+``coordconv``, ``coordconv_all``, ``coordconv_r`` and the control ``coordconv_const`` (the same layer
+with two constant channels instead of x and y); :func:`register_extractor` adds your own.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, NatureC
 from torch import nn
 
 from rl_coordconv.errors import UserError, check_name, normalize_name
-from rl_coordconv.layers import CoordConv2d
+from rl_coordconv.layers import COORD_INITS, CoordConv2d
 
 __all__ = [
     "CoordConvNatureCNN",
@@ -144,6 +153,12 @@ class CoordConvNatureCNN(NatureCNN):
     :param normalized_image: the images are floats already normalised (skips dtype and bounds checks)
     :param coord_layers: which convolutions get coordinates: "first", "all", or indices from (0, 1, 2)
     :param with_r: also append the radius channel r = sqrt(x^2 + y^2) in every CoordConv layer
+    :param coord_init: ``"zeros"`` (default: every NatureCNN weight drawn as NatureCNN draws it, the
+        coordinate weights at zero) or ``"joint"`` (each CoordConv weight drawn as one convolution over
+        image and coordinate channels; the layout of results/atari100k)
+    :param constant_channels: the control: the CoordConv layers get constant channels (the root mean
+        square of each coordinate channel) instead of coordinates, so the network has the CoordConv
+        agent's parameters and extra input but no position information
     """
 
     def __init__(
@@ -153,20 +168,35 @@ class CoordConvNatureCNN(NatureCNN):
         normalized_image: bool = False,
         coord_layers: CoordLayers = "first",
         with_r: bool = False,
+        coord_init: str = "zeros",
+        constant_channels: bool = False,
     ) -> None:
         who = type(self).__name__
         if not isinstance(features_dim, (int, np.integer)) or features_dim < 1:
             raise ValueError(f"{who} needs features_dim >= 1, got {features_dim!r}")
+        if coord_init not in COORD_INITS:
+            raise ValueError(f"{who} got coord_init={coord_init!r}; use one of {', '.join(COORD_INITS)}")
         layers = _resolve_coord_layers(coord_layers)
         channels, _, _ = _check_image_space(observation_space, normalized_image, who)
         BaseFeaturesExtractor.__init__(self, observation_space, int(features_dim))
         self.coord_layers = layers
         self.with_r = bool(with_r)
+        self.coord_init = coord_init
+        self.constant_channels = bool(constant_channels)
         modules: list[nn.Module] = []
         in_ch = channels
         for index, (out_ch, kernel, stride) in enumerate(NATURE_CONVS):
             if index in layers:
-                conv: nn.Module = CoordConv2d(in_ch, out_ch, kernel, stride=stride, padding=0, with_r=with_r)
+                conv: nn.Module = CoordConv2d(
+                    in_ch,
+                    out_ch,
+                    kernel,
+                    stride=stride,
+                    padding=0,
+                    with_r=with_r,
+                    coord_init=coord_init,  # type: ignore[arg-type]  # checked above
+                    constant=constant_channels,
+                )
             else:
                 conv = nn.Conv2d(in_ch, out_ch, kernel_size=kernel, stride=stride, padding=0)
             modules += [conv, nn.ReLU()]
@@ -185,7 +215,8 @@ class CoordConvNatureCNN(NatureCNN):
         return self.linear(self.cnn(observations))
 
     def extra_repr(self) -> str:
-        return f"coord_layers={self.coord_layers}, with_r={self.with_r}"
+        extra = ", constant_channels=True" if self.constant_channels else ""
+        return f"coord_layers={self.coord_layers}, with_r={self.with_r}, coord_init={self.coord_init!r}{extra}"
 
 
 @dataclass(frozen=True)
@@ -244,6 +275,13 @@ register_extractor(
     coord_layers="first",
     with_r=True,
 )
+register_extractor(
+    "coordconv_const",
+    CoordConvNatureCNN,
+    "control: coordconv's layer with two constant channels instead of x and y (no position)",
+    coord_layers="first",
+    constant_channels=True,
+)
 
 
 def get_extractor(name: str) -> ExtractorSpec:
@@ -287,6 +325,21 @@ def policy_kwargs_for(extractor: str = "coordconv", **extractor_kwargs: Any) -> 
         "features_extractor_kwargs": kwargs,
         "net_arch": [],
     }
+
+
+def recorded_kwargs(cls: type, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The extractor kwargs as a run's ``config.yaml`` records them: ``kwargs`` plus the initialisation
+    rule (``coord_init``) the class uses when they leave it out, so a record says how its weights were drawn.
+
+    :param cls: the extractor class
+    :param kwargs: its constructor kwargs (as :func:`policy_kwargs_for` returns them)
+    :return: a fresh dict
+    """
+    out = dict(kwargs)
+    params = inspect.signature(cls).parameters
+    if "coord_init" in params and "coord_init" not in out:
+        out["coord_init"] = params["coord_init"].default
+    return out
 
 
 def parameter_counts(shape: tuple[int, int, int] = (4, 84, 84)) -> dict[str, int]:

@@ -386,10 +386,12 @@ def resolve_config(
 
 
 def _policy_record(policy_kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    from rl_coordconv.extractors import recorded_kwargs
+
     cls = policy_kwargs["features_extractor_class"]
     return {
         "features_extractor": f"{cls.__module__}.{cls.__qualname__}",
-        "features_extractor_kwargs": dict(policy_kwargs["features_extractor_kwargs"]),
+        "features_extractor_kwargs": recorded_kwargs(cls, policy_kwargs["features_extractor_kwargs"]),
         "net_arch": list(policy_kwargs["net_arch"]),
     }
 

@@ -44,7 +44,7 @@ def test_parameter_count_is_nature_plus_coordinate_weights(coord_layers, with_r,
 
 def test_same_layers_as_nature_cnn() -> None:
     nature = NatureCNN(ATARI)
-    coord = CoordConvNatureCNN(ATARI, coord_layers="first")
+    coord = CoordConvNatureCNN(ATARI, coord_layers="first", coord_init="joint")  # the layout before equal init
     assert [type(m).__name__ for m in coord.cnn] == [
         "CoordConv2d",
         "ReLU",
@@ -109,7 +109,7 @@ def test_bad_observation_spaces() -> None:
 
 
 def test_registry_and_policy_kwargs() -> None:
-    assert {"nature", "coordconv", "coordconv_all", "coordconv_r"} <= set(EXTRACTORS)
+    assert {"nature", "coordconv", "coordconv_all", "coordconv_r", "coordconv_const"} <= set(EXTRACTORS)
     nature = policy_kwargs_for("nature")
     assert nature == {"features_extractor_class": NatureCNN, "features_extractor_kwargs": {}, "net_arch": []}
     coord = policy_kwargs_for("coordconv")
@@ -194,7 +194,8 @@ def test_policy_differs_from_nature_by_exactly_the_coordinate_weights() -> None:
     env = atari_env(n_envs=1)
     nature = PPO("CnnPolicy", env, seed=0, policy_kwargs=policy_kwargs_for("nature"), device="cpu").policy
     default = PPO("CnnPolicy", env, seed=0, device="cpu").policy  # what SB3 builds by itself
-    coord = PPO("CnnPolicy", env, seed=0, policy_kwargs=policy_kwargs_for("coordconv"), device="cpu").policy
+    legacy = policy_kwargs_for("coordconv", coord_init="joint")  # the layout of results/atari100k's runs
+    coord = PPO("CnnPolicy", env, seed=0, policy_kwargs=legacy, device="cpu").policy
     env.close()
     assert [(n, p.shape) for n, p in nature.named_parameters()] == [(n, p.shape) for n, p in default.named_parameters()]
     nature_params = dict(nature.named_parameters())
@@ -264,4 +265,90 @@ def test_save_load_gives_identical_deterministic_actions(algo: str, tmp_path) ->
     assert np.array_equal(actions, loaded_actions)
     for (name, a), (_, b) in zip(model.policy.named_parameters(), loaded.policy.named_parameters()):
         assert torch.equal(a, b), name
+    env.close()
+
+
+# --- equal arms by construction (coord_init="zeros", the default) ----------------------------------
+
+COORD_EXTRACTORS = ["coordconv", "coordconv_all", "coordconv_r", "coordconv_const"]
+
+
+def build_policy(algo: str, extractor: str, env: VecEnv, **extractor_kwargs):
+    cls = A2C if algo == "a2c" else PPO
+    return cls("CnnPolicy", env, seed=3, device="cpu", policy_kwargs=policy_kwargs_for(extractor, **extractor_kwargs))
+
+
+@pytest.mark.parametrize("algo", ["a2c", "ppo"])
+@pytest.mark.parametrize("extractor", COORD_EXTRACTORS)
+def test_every_nature_weight_is_equal_at_the_same_seed(algo: str, extractor: str) -> None:
+    env = atari_env(n_envs=1)
+    nature = build_policy(algo, "nature", env).policy
+    coord = build_policy(algo, extractor, env).policy
+    nature_params = dict(nature.named_parameters())
+    coord_params = dict(coord.named_parameters())
+    extra = set(coord_params) - set(nature_params)
+    assert extra and all(name.endswith(".weight_coords") for name in extra)
+    for name, value in nature_params.items():  # image weights of the first conv, later layers, both heads
+        assert torch.equal(coord_params[name], value), name
+    for name in extra:
+        assert not coord_params[name].any(), name  # the coordinate weights start at zero
+    # so the two agents start as one function: same values, same action probabilities
+    obs = torch.as_tensor(np.stack([env.observation_space.sample() for _ in range(3)])).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        dn, dc = nature.get_distribution(obs.float()), coord.get_distribution(obs.float())
+        assert torch.allclose(dn.distribution.probs, dc.distribution.probs, atol=1e-6)
+        assert torch.allclose(nature.predict_values(obs.float()), coord.predict_values(obs.float()), atol=1e-5)
+    env.close()
+
+
+def test_joint_init_is_the_old_confound() -> None:
+    # what equal init removes: drawn over 4 + 2 channels, the image weights come out ~0.82x as large and
+    # every later draw from the same stream is shifted
+    env = atari_env(n_envs=1)
+    nature = build_policy("ppo", "nature", env).policy
+    joint = build_policy("ppo", "coordconv", env, coord_init="joint").policy
+    env.close()
+    image = joint.features_extractor.cnn[0].image_weight
+    ratio = float(image.detach().std() / nature.features_extractor.cnn[0].weight.detach().std())
+    assert 0.78 < ratio < 0.86
+    assert not torch.equal(joint.action_net.weight, nature.action_net.weight)
+
+
+def test_legacy_coordconv_model_loads_with_its_optimizer(tmp_path) -> None:
+    import zipfile
+
+    from stable_baselines3.common.save_util import data_to_json, json_to_data
+
+    from rl_coordconv.agents import load_model
+
+    env = atari_env(n_envs=1)
+    old = A2C(
+        "CnnPolicy",
+        env,
+        n_steps=5,
+        seed=0,
+        device="cpu",
+        policy_kwargs=policy_kwargs_for("coordconv", coord_init="joint"),
+    )
+    old.learn(10)
+    old.save(tmp_path / "new.zip")
+    # what a model saved before coord_init existed holds: the joint layout, and no coord_init in its kwargs
+    with zipfile.ZipFile(tmp_path / "new.zip") as src, zipfile.ZipFile(tmp_path / "old.zip", "w") as dst:
+        for item in src.infolist():
+            payload = src.read(item.filename)
+            if item.filename == "data":
+                data = json_to_data(payload.decode())
+                del data["policy_kwargs"]["features_extractor_kwargs"]["coord_init"]
+                payload = data_to_json(data).encode()
+            dst.writestr(item, payload)
+    with pytest.raises(
+        ValueError, match="parameter group"
+    ):  # plain SB3: the weights convert, the optimizer state cannot
+        A2C.load(tmp_path / "old.zip", env=env, device="cpu")
+    loaded = load_model("a2c", tmp_path / "old.zip", env, device="cpu")
+    assert loaded.policy.features_extractor.cnn[0].coord_init == "joint"
+    assert loaded.policy.features_extractor.cnn[0].weight.shape == (32, 6, 8, 8)
+    for (name, a), (_, b) in zip(old.policy.named_parameters(), loaded.policy.named_parameters(), strict=True):
+        assert torch.equal(a, b), name
+    loaded.learn(10)  # the optimizer state matched the layout
     env.close()

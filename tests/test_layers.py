@@ -107,17 +107,20 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("coord_init", ["zeros", "joint"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("with_r", [False, True])
 @pytest.mark.parametrize("case", CASES)
-def test_coordconv_equals_concatenation_reference(case: tuple, padding_mode: str, with_r: bool) -> None:
+def test_coordconv_equals_concatenation_reference(case: tuple, padding_mode: str, with_r: bool, coord_init) -> None:
     cin, cout, k, s, p, d, h, w = case
     torch.manual_seed(0)
-    layer = CoordConv2d(cin, cout, k, stride=s, padding=p, dilation=d, padding_mode=padding_mode, with_r=with_r)
+    layer = CoordConv2d(
+        cin, cout, k, stride=s, padding=p, dilation=d, padding_mode=padding_mode, with_r=with_r, coord_init=coord_init
+    )
     layer = layer.double()
     with torch.no_grad():
-        layer.weight.normal_()
-        layer.bias.normal_()
+        for param in layer.parameters():  # weight, bias (and the split layout's coordinate weights)
+            param.normal_()
     x = torch.randn(3, cin, h, w, dtype=torch.float64)
     reference = layer.as_conv2d()
     assert type(reference) is nn.Conv2d
@@ -135,23 +138,25 @@ def test_same_padding_and_no_bias() -> None:
     assert torch.allclose(out, layer.as_conv2d()(AddCoords()(x)), atol=1e-5)
 
 
-def test_gradients_equal_reference_and_reach_coordinate_weights() -> None:
+@pytest.mark.parametrize("coord_init", ["joint", "zeros"])
+def test_gradients_equal_reference_and_reach_coordinate_weights(coord_init: str) -> None:
     torch.manual_seed(2)
-    layer = CoordConv2d(3, 4, 3, stride=2, padding=1, with_r=True).double()
+    layer = CoordConv2d(3, 4, 3, stride=2, padding=1, with_r=True, coord_init=coord_init).double()
     reference = layer.as_conv2d()
     x = torch.randn(5, 3, 10, 8, dtype=torch.float64, requires_grad=True)
     x_ref = x.detach().clone().requires_grad_(True)
     target = torch.randn(5, 4, 5, 4, dtype=torch.float64)
     (layer(x) * target).sum().backward()
     (reference(AddCoords(True)(x_ref)) * target).sum().backward()
-    assert torch.allclose(layer.weight.grad, reference.weight.grad, atol=1e-10)
+    grads = layer.weight.grad if coord_init == "joint" else torch.cat([layer.weight.grad, layer.weight_coords.grad], 1)
+    assert torch.allclose(grads, reference.weight.grad, atol=1e-10)
     assert torch.allclose(layer.bias.grad, reference.bias.grad, atol=1e-10)
     assert torch.allclose(x.grad, x_ref.grad, atol=1e-10)
-    assert layer.weight.grad[:, 3:].abs().sum() > 0  # the coordinate weights learn
+    assert grads[:, 3:].abs().sum() > 0  # the coordinate weights learn (from zero, in the default layout)
 
 
 def test_coordconv_has_no_unused_parameters() -> None:
-    layer = CoordConv2d(4, 32, 8, stride=4)
+    layer = CoordConv2d(4, 32, 8, stride=4, coord_init="joint")
     names = [name for name, _ in layer.named_parameters()]
     assert names == ["weight", "bias"]
     assert layer.weight.shape == (32, 6, 8, 8)
@@ -163,7 +168,7 @@ def test_coordconv_has_no_unused_parameters() -> None:
 
 
 def test_coordconv_is_a_conv2d_for_sb3_initialisation() -> None:
-    layer = CoordConv2d(4, 32, 8, stride=4)
+    layer = CoordConv2d(4, 32, 8, stride=4, coord_init="joint")
     assert isinstance(layer, nn.Conv2d)
     nn.init.orthogonal_(layer.weight, gain=math.sqrt(2))
     flat = layer.weight.reshape(32, -1)
@@ -192,3 +197,57 @@ def test_coordconv_rejects_groups_and_bad_input() -> None:
         layer(torch.zeros(1, 3, 9, 9))
     with pytest.raises(ValueError, match="padding_mode"):
         CoordConv2d(4, 8, 3, padding_mode="mirror")
+
+
+# --- the initialisation rule (coord_init) and the constant control --------------------------------
+
+
+def test_default_layout_draws_the_plain_convolution_and_starts_as_it() -> None:
+    torch.manual_seed(5)
+    plain = nn.Conv2d(4, 32, 8, stride=4)
+    torch.manual_seed(5)
+    layer = CoordConv2d(4, 32, 8, stride=4)
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias", "weight_coords"]
+    assert torch.equal(layer.weight, plain.weight) and torch.equal(layer.bias, plain.bias)
+    assert layer.weight_coords.shape == (32, 2, 8, 8) and not layer.weight_coords.any()
+    assert torch.equal(torch.randn(3), (torch.manual_seed(5), nn.Conv2d(4, 32, 8, stride=4), torch.randn(3))[2])
+    x = torch.rand(2, 4, 84, 84)
+    assert torch.allclose(layer(x), plain(x), atol=1e-6)
+    # re-initialised like any Conv2d (as SB3 does), the draw is the plain layer's draw
+    torch.manual_seed(6)
+    nn.init.orthogonal_(plain.weight, gain=math.sqrt(2))
+    torch.manual_seed(6)
+    nn.init.orthogonal_(layer.weight, gain=math.sqrt(2))
+    assert torch.equal(layer.weight, plain.weight)
+
+
+def test_state_dicts_of_either_layout_load_into_the_other() -> None:
+    torch.manual_seed(7)
+    joint = CoordConv2d(4, 8, 3, coord_init="joint", with_r=True)
+    split = CoordConv2d(4, 8, 3, with_r=True)
+    split.load_state_dict(joint.state_dict())
+    x = torch.rand(2, 4, 12, 12)
+    assert torch.allclose(split(x), joint(x), atol=1e-6)
+    assert torch.equal(split.coord_weight, joint.coord_weight)
+    again = CoordConv2d(4, 8, 3, coord_init="joint", with_r=True)
+    again.load_state_dict(split.state_dict())
+    assert torch.equal(again.weight, joint.weight)
+
+
+def test_unknown_coord_init_is_one_clear_error() -> None:
+    with pytest.raises(ValueError, match="coord_init='orthogonal' is not understood; use one of zeros, joint"):
+        CoordConv2d(4, 8, 3, coord_init="orthogonal")
+
+
+def test_constant_control_has_the_coordinates_energy_and_no_position() -> None:
+    coords = AddCoords()(torch.zeros(1, 1, 6, 10))[0, 1:]
+    const = AddCoords(constant=True)(torch.zeros(1, 1, 6, 10))[0, 1:]
+    assert const.shape == coords.shape == (2, 6, 10)
+    for channel in range(2):
+        assert torch.all(const[channel] == const[channel, 0, 0])  # one value per channel
+        rms = coords[channel].double().pow(2).mean().sqrt()
+        assert float(const[channel, 0, 0]) == pytest.approx(float(rms), rel=1e-6)
+    # x over 10 columns: mean of squares of linspace(-1, 1, n) is (n + 1) / (3 (n - 1))
+    assert float(const[0, 0, 0]) == pytest.approx(math.sqrt(11 / 27), rel=1e-6)
+    layer = CoordConv2d(1, 3, 3, constant=True)
+    assert layer.coord_weight.shape == (3, 2, 3, 3)

@@ -160,6 +160,8 @@ def test_seeds_count_and_defaults(tmp_path: Path) -> None:
         ({"n_envs": "two"}, ["'n_envs'", "positive whole number"]),
         ({"hyperparameters": "{a2c: {n_step: 3}}"}, ["'hyperparameters.a2c'", "did you mean 'n_steps'"]),
         ({"hyperparameters": "{ppo: {n_steps: 3}}"}, ["'hyperparameters.ppo'", "not one of this spec's algos"]),
+        ({"smallest_effect": "2"}, ["'smallest_effect'", "between 0 and 1", "got 2"]),
+        ({"smallest_effect": "small"}, ["'smallest_effect'", "human-normalised IQM points"]),
     ],
 )
 def test_invalid_specs_name_the_line_and_key(tmp_path: Path, edit: dict[str, str], expected: list[str]) -> None:
@@ -401,3 +403,13 @@ def test_parse_spec_round_trips_through_yaml() -> None:
     spec = parse_spec(BASE, source="inline")
     spec2 = parse_spec(dataclasses.replace(spec, text=None).to_yaml(), source="again")
     assert spec2.resolved() == spec.resolved()
+
+
+def test_smallest_effect_is_declared_in_the_spec_and_changes_no_run() -> None:
+    spec = parse_spec(BASE + "smallest_effect: 0.02\n", source="inline")
+    assert spec.smallest_effect == 0.02
+    plain = parse_spec(BASE, source="inline")
+    assert plain.smallest_effect is None
+    assert spec.resolved() == plain.resolved()  # the runs (and so resume and the sweep folder) are the same
+    again = parse_spec(dataclasses.replace(spec, text=None).to_yaml(), source="again")
+    assert again.smallest_effect == 0.02

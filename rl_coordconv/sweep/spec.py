@@ -10,6 +10,7 @@ A spec looks like this (every key is described in ``experiments/README.md``)::
     agent_steps: 100_000      # per run, summed over the parallel environments
     protocol: standard        # or machado (rl_coordconv.atari.PROTOCOLS)
     score: eval               # optional: the headline score, eval or train_last_N (default: the protocol's)
+    smallest_effect: 0.02     # optional: smallest effect of interest, human-normalised IQM points (equivalence)
     backend: ale_vector       # optional: environment backend (ale_vector, the default, or sb3)
     n_envs: 8                 # optional: the preset's value when left out
     checkpoint_freq: 25_000   # optional, in agent steps
@@ -57,6 +58,7 @@ SPEC_KEYS: dict[str, bool] = {
     "agent_steps": True,
     "protocol": False,
     "score": False,
+    "smallest_effect": False,
     "backend": False,
     "n_envs": False,
     "checkpoint_freq": False,
@@ -108,6 +110,11 @@ class Spec:
         (mean of the last N training games); the protocol's default when the spec does not say
         (:data:`rl_coordconv.analysis.scores.DEFAULT_SCORE`). It changes no run, so :meth:`resolved`
         leaves it out.
+    :param smallest_effect: the smallest effect of interest, in human-normalised IQM points, declared
+        before the first run: ``analyze`` reads an interval inside (-delta, +delta) as equivalence (TOST,
+        Schuirmann 1987; Lakens 2017) and one that is neither inside nor beyond it as inconclusive. None:
+        not declared (then no equivalence can be claimed). It changes no run, so :meth:`resolved` leaves
+        it out.
     :param backend: the environment backend of every run (``ale_vector`` or ``sb3``)
     :param n_envs: parallel environments per run, or None for the preset's value
     :param checkpoint_freq: agent steps between checkpoints, or None for the training default
@@ -128,6 +135,7 @@ class Spec:
     agent_steps: int
     protocol: str = "standard"
     score: str = "eval"
+    smallest_effect: float | None = None
     backend: str = DEFAULT_BACKEND
     n_envs: int | None = None
     checkpoint_freq: int | None = None
@@ -181,6 +189,8 @@ class Spec:
         if self.text is not None:
             return self.text
         data = {"name": self.name, "description": self.description, **self.resolved(), "score": self.score}
+        if self.smallest_effect is not None:
+            data["smallest_effect"] = self.smallest_effect
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
@@ -377,6 +387,7 @@ class _Validator:
         checkpoint_freq = self.positive_int(("checkpoint_freq",), data.get("checkpoint_freq"), optional=True)
         eval_freq, eval_episodes = self.evaluation(data.get("evaluation"))
         score = self.score(data.get("score"), protocol, eval_episodes)
+        smallest_effect = self.smallest_effect(data.get("smallest_effect"))
         hyper = self.hyperparameters(data.get("hyperparameters"), algos, n_envs)
 
         return Spec(
@@ -388,6 +399,7 @@ class _Validator:
             agent_steps=agent_steps,
             protocol=protocol,
             score=score,
+            smallest_effect=smallest_effect,
             backend=backend,
             n_envs=n_envs,
             checkpoint_freq=checkpoint_freq,
@@ -448,6 +460,16 @@ class _Validator:
                 "raise eval_episodes or choose 'train_last_100'",
             )
         return chosen.name
+
+    def smallest_effect(self, value: Any) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            raise self.error(
+                ("smallest_effect",),
+                f"must be a number of human-normalised IQM points between 0 and 1 (e.g. 0.02), got {value!r}",
+            )
+        return float(value)
 
     def algos(self, value: Any) -> list[str]:
         pairs = self.name_list(("algos",), value)

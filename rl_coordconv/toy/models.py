@@ -125,7 +125,8 @@ class CoordConvClassifier(nn.Module):
         if width < 1 or depth < 0:
             raise UserError(f"width must be >= 1 and depth >= 0, got width={width}, depth={depth}")
         self.canvas = canvas
-        layers: list[nn.Module] = [CoordConv2d(2, width, 1), nn.ReLU()]
+        # The toy's figures (experiments/toy.md) were drawn with the joint layout: keep it.
+        layers: list[nn.Module] = [CoordConv2d(2, width, 1, coord_init="joint"), nn.ReLU()]
         for _ in range(depth):
             layers += [nn.Conv2d(width, width, 1), nn.ReLU()]
         layers.append(nn.Conv2d(width, 1, 1))
@@ -229,7 +230,7 @@ class CoordConvRegressor(nn.Module):
         self.canvas = canvas
         self.relu = relu
         self.init = init
-        first = CoordConv2d(1, width, 1)
+        first = CoordConv2d(1, width, 1, coord_init="joint")  # the layout experiments/toy.md used
         convs: list[nn.Conv2d] = [first] + [nn.Conv2d(width, width, 1) for _ in range(depth)]
         convs.append(nn.Conv2d(width, 2, 1))
         with torch.no_grad():
