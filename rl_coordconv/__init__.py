@@ -7,25 +7,28 @@ Top-level names:
   (SB3 features extractors, :mod:`rl_coordconv.extractors`);
 - :func:`train` (one training run, :mod:`rl_coordconv.training`).
 
-Everything but the layers is imported on first use, so ``import rl_coordconv.layers`` needs torch only.
+Every name but ``__version__`` is imported on first use, so ``import rl_coordconv`` imports no torch
+(the command line's ``--help`` stays fast) and changes no environment variable (the package's own
+processes set theirs where they start: :mod:`rl_coordconv.process_env`).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
+from typing import TYPE_CHECKING, Any
 
-# OpenMP threads that spin while waiting (OMP_WAIT_POLICY=ACTIVE, the OpenMP specification's section on
-# the wait policy) make torch several times slower when other processes share the cores; the README's
-# cost section has the numbers. Must be set before torch is first imported; a value the user set is kept.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-from typing import Any
+if TYPE_CHECKING:
+    from rl_coordconv.errors import UserError
+    from rl_coordconv.extractors import EXTRACTORS, CoordConvNatureCNN, policy_kwargs_for, register_extractor
+    from rl_coordconv.layers import AddCoords, CoordConv2d
+    from rl_coordconv.training import train
 
-from rl_coordconv.layers import AddCoords, CoordConv2d
-
+#: The package's version: the one place it is written (pyproject.toml reads it from here).
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AddCoords": "rl_coordconv.layers",
+    "CoordConv2d": "rl_coordconv.layers",
     "CoordConvNatureCNN": "rl_coordconv.extractors",
     "policy_kwargs_for": "rl_coordconv.extractors",
     "register_extractor": "rl_coordconv.extractors",
@@ -34,7 +37,17 @@ _LAZY = {
     "UserError": "rl_coordconv.errors",
 }
 
-__all__ = ["AddCoords", "CoordConv2d", "__version__", *_LAZY]
+__all__ = [
+    "AddCoords",
+    "CoordConv2d",
+    "CoordConvNatureCNN",
+    "policy_kwargs_for",
+    "register_extractor",
+    "EXTRACTORS",
+    "train",
+    "UserError",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -43,3 +56,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'rl_coordconv' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +91,57 @@ def test_extractors_prints_the_library_counts(capsys: pytest.CaptureFixture[str]
     assert main(["extractors"]) == 0
     out = capsys.readouterr().out
     assert f"{counts['coordconv']:,}" in out and "+4096" in out
+
+
+# -- a process of its own: pipes, imports, environment ---------------------------------------------
+
+RL_COORDCONV = [sys.executable, "-m", "rl_coordconv"]
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`rl-coordconv games | head -1`: the first line, then exit status 0 and nothing on stderr."""
+    shell = subprocess.run(
+        ["bash", "-c", 'set -o pipefail; "$@" games | head -1', "bash", *RL_COORDCONV],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert shell.returncode == 0 and shell.stderr == "", shell.stderr
+    assert shell.stdout.split() == ["game", "random", "human"]
+    # the same with the pipe already closed before the first write: the write itself fails
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        closed = subprocess.run(RL_COORDCONV + ["games"], stdout=write_end, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    assert closed.returncode == 0 and closed.stderr == b"", closed.stderr.decode()
+
+
+PROBE = """
+import json, os, sys
+before = dict(os.environ)
+import rl_coordconv
+imported = dict(os.environ)
+from rl_coordconv.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps({"torch": "torch" in sys.modules, "import_changed_env": imported != before,
+                  "wait_policy": os.environ.get("OMP_WAIT_POLICY")}), file=sys.stderr)
+"""
+
+
+def _probe(args: list[str], env: dict[str, str] | None = None) -> dict[str, object]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120, env=env)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["games", "--names"]], ids=["--help", "games"])
+def test_help_and_games_import_no_torch_and_importing_changes_no_environment(args: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    seen = _probe(args, env)
+    assert seen == {"torch": False, "import_changed_env": False, "wait_policy": "PASSIVE"}  # main sets it
+    assert _probe(args, {**env, "OMP_WAIT_POLICY": "ACTIVE"})["wait_policy"] == "ACTIVE"  # the user's is kept

@@ -9,8 +9,12 @@ One error boundary serves every subcommand (:func:`main`): a bad command line (a
 :class:`~rl_coordconv.errors.UserError` (which includes a damaged run-folder file,
 :class:`~rl_coordconv.runfolder.RunFolderError`) become one line on stderr and exit status 2; a file
 system refusal that is no bug of ours (permission denied, disk full, read-only file system) becomes one
-line and exit status 1; Ctrl-C becomes exit status 130 with a hint that the work can be resumed. Anything
-else is a bug and keeps its traceback.
+line and exit status 1; a reader that went away (``rl-coordconv games | head -1``) ends the command
+quietly with exit status 0; Ctrl-C becomes exit status 130 with a hint that the work can be resumed.
+Anything else is a bug and keeps its traceback.
+
+:func:`main` is where the command's process starts: it sets the package's process defaults
+(:mod:`rl_coordconv.process_env`) before any subcommand imports torch.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from rl_coordconv.errors import UserError
+from rl_coordconv.process_env import apply_process_defaults
 
 __all__ = ["main", "build_parser", "OneLineParser", "ENVIRONMENT_ERRNOS"]
 
@@ -71,10 +77,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     :param argv: the arguments (without the program name); ``sys.argv[1:]`` when None
     :return: the exit status
     """
+    apply_process_defaults()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         status = args.func(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+    except BrokenPipeError:
+        # the reader went away (`rl-coordconv games | head -1`): not an error of ours. What is left in
+        # stdout's buffer goes to devnull, so the interpreter's final flush does not fail again
+        # (the Python docs' "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except UserError as err:
         print(f"rl-coordconv {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
@@ -84,10 +99,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" {err.filename}" if err.filename else ""
         print(f"rl-coordconv {args.command}: error: cannot use{where}: {err.strerror or err}", file=sys.stderr)
         return 1
-    except BrokenPipeError:
-        # the reader went away (`rl-coordconv games | head`): not an error of ours
-        sys.stderr.close()
-        return 0
     except KeyboardInterrupt:
         print(
             f"\nrl-coordconv {args.command}: interrupted; finished work is on disk, "
