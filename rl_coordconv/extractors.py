@@ -22,7 +22,8 @@ weights and shifts every later draw.
 
 Names map to extractors through :data:`EXTRACTORS` (no ``eval`` of strings): ``nature``,
 ``coordconv``, ``coordconv_all``, ``coordconv_r`` and the control ``coordconv_const`` (the same layer
-with two constant channels instead of x and y); :func:`register_extractor` adds your own.
+with two constant channels instead of x and y); :func:`register_extractor` adds your own. A sweep's workers
+register yours again from its class's import path (:mod:`rl_coordconv.plugins`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -51,6 +53,7 @@ __all__ = [
     "policy_kwargs_for",
     "parameter_counts",
     "NATURE_MIN_SIZE",
+    "BUILTIN_EXTRACTORS",
 ]
 
 #: NatureCNN's three convolutions as (out_channels, kernel, stride).
@@ -247,6 +250,9 @@ def register_extractor(
 ) -> ExtractorSpec:
     """Register an extractor under ``name`` so specs, the CLI and :func:`policy_kwargs_for` can use it.
 
+    Call it at the top level of a module of yours (a plug-in, :mod:`rl_coordconv.plugins`) and import that
+    module: a sweep's worker processes then register the same name from the class's import path.
+
     :param name: registry name (folded to lower case, ``-`` read as ``_``)
     :param cls: a BaseFeaturesExtractor subclass taking ``observation_space`` first
     :param description: one line for listings
@@ -282,6 +288,10 @@ register_extractor(
     coord_layers="first",
     constant_channels=True,
 )
+
+
+#: The extractors this module registers, as registered (a sweep ships any other to its workers).
+BUILTIN_EXTRACTORS: Mapping[str, ExtractorSpec] = MappingProxyType(dict(EXTRACTORS))
 
 
 def get_extractor(name: str) -> ExtractorSpec:

@@ -413,3 +413,24 @@ def test_smallest_effect_is_declared_in_the_spec_and_changes_no_run() -> None:
     assert spec.resolved() == plain.resolved()  # the runs (and so resume and the sweep folder) are the same
     again = parse_spec(dataclasses.replace(spec, text=None).to_yaml(), source="again")
     assert again.smallest_effect == 0.02
+
+
+def test_a_builtin_spec_runs_by_name_and_an_unknown_name_lists_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from rl_coordconv.sweep.spec import builtin_specs
+
+    shipped = sorted(p.stem for p in EXPERIMENTS.glob("*.yaml"))
+    assert builtin_specs() == shipped and "quick" in shipped
+    assert load_spec("quick") == load_spec(EXPERIMENTS / "quick.yaml")
+    assert load_spec("Backend-Check-SB3").name == "backend_check_sb3"  # spelled as names are: case, - or _
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "quick", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "sweep 'quick': 4 cells" in out and os.path.join("runs", "quick", "runs") in out
+    assert main(["sweep", "quik", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'quik' is neither a spec file nor a built-in spec" in err
+    assert all(name in err for name in shipped)
+    (tmp_path / "quick").mkdir()  # a folder of that name here is what the user meant: not a spec
+    assert main(["sweep", "quick", "--dry-run"]) == 2 and "(it is a folder)" in capsys.readouterr().err

@@ -458,3 +458,17 @@ def test_a_folder_the_tasks_cannot_see_is_a_clear_failure(ray_instance: str, tmp
     assert "is not visible on Ray node" in outcome.message and "storage every node sees" in outcome.message
     assert (sweep / "runs" / cell.run_name / ERROR).read_text().startswith(f"{cell} failed: the sweep folder")
     assert not (sweep / "logs").exists()  # the task wrote nothing
+
+
+@needs_ray
+def test_a_users_extractor_reaches_the_ray_tasks(ray_instance: str, user_project: Path) -> None:
+    """The user's module is in a folder the Ray workers were not started with: the task brings its path."""
+    import test_plugins
+
+    spec = load_spec(user_project / "spec.yaml")
+    result = run_sweep(spec, user_project / "sweep", executor="ray", run_fn=test_plugins.registry_run, progress="quiet")
+    assert result.ok, result.failed
+    half, narrow = (test_plugins.seen(result.run_dir(cell)) for cell in spec.cells())
+    assert half[1:] == ["my_extractors.HalfCNN", "256"]
+    assert narrow[1:] == ["rl_coordconv.extractors.CoordConvNatureCNN", "128"]
+    assert half[0] != narrow[0] != str(os.getpid())  # one fresh Ray worker per cell

@@ -8,13 +8,16 @@ default, faster; it renders no GIFs, so GIFs of its runs are played on ``sb3``; 
 its learner sees step for step what ``sb3`` shows, and PPO learned Breakout alike on both in our backend
 check, ``results/README.md``) and ``sb3`` (SB3's Atari wrappers on ale-py,
 :mod:`rl_coordconv.atari.sb3_backend`, the pipeline behind SB3's and rl-baselines3-zoo's published
-scores, game after game in Python). A new backend registers itself here with :func:`register_backend`.
+scores, game after game in Python). A new backend registers itself here with :func:`register_backend`
+(yours from a plug-in module: :mod:`rl_coordconv.plugins`).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from rl_coordconv.errors import check_name, normalize_name
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
     from rl_coordconv.atari.protocols import Protocol
 
-__all__ = ["EnvBackend", "ENV_BACKENDS", "DEFAULT_BACKEND", "register_backend", "get_backend"]
+__all__ = ["EnvBackend", "ENV_BACKENDS", "BUILTIN_BACKENDS", "DEFAULT_BACKEND", "register_backend", "get_backend"]
 
 #: The backend of new runs, specs, evaluations and ``make_vec_env`` when none is named.
 DEFAULT_BACKEND = "ale_vector"
@@ -98,6 +101,9 @@ ENV_BACKENDS: dict[str, EnvBackend] = {}
 def register_backend(backend: EnvBackend) -> EnvBackend:
     """Add (or replace) an environment backend.
 
+    Call it at the top level of a module of yours (a plug-in, :mod:`rl_coordconv.plugins`) and import that
+    module: a sweep's worker processes then register the same backend, and import its ``module`` by name.
+
     :param backend: the backend
     :return: the same backend
     """
@@ -132,3 +138,6 @@ register_backend(
         "Stable-Baselines3 AtariWrapper on ale-py, DummyVecEnv (exact resume; renders GIFs)",
     )
 )
+
+#: The backends this module registers, as registered (a sweep ships any other to its workers).
+BUILTIN_BACKENDS: Mapping[str, EnvBackend] = MappingProxyType(dict(ENV_BACKENDS))

@@ -16,6 +16,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="List the registered features extractors (names usable in --extractor, specs and "
         "policy_kwargs_for) with their parameter counts on 4x84x84 Atari observations.",
     )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import your module first, so the extractors it registers are listed too (repeatable; found on "
+        "the Python path or in the current folder)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -26,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     :return: exit status
     """
     from rl_coordconv.extractors import EXTRACTORS, parameter_counts
+    from rl_coordconv.plugins import import_plugins
 
+    import_plugins(args.plugin)
     counts = parameter_counts()
     base = counts.get("nature")
     print(f"{'name':<15} {'parameters':>11} {'vs nature':>10}  description")

@@ -1,8 +1,9 @@
-"""``rl-coordconv sweep SPEC --out DIR --workers N [--executor ray ...]``: run a spec's cells, resumably."""
+"""``rl-coordconv sweep SPEC [--out DIR] --workers N [--executor ray ...]``: run a spec's cells, resumably."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -36,15 +37,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run every (game, algo, extractor, seed) cell of an experiment spec, N at a time",
         description=(
-            "Run every cell (game, algo, extractor, seed) of an experiment spec (experiments/*.yaml) into "
-            "DIR/runs/<run name>, up to N at a time, each worker's torch threads bounded. Running the same "
+            "Run every cell (game, algo, extractor, seed) of an experiment spec (a YAML file, or a built-in "
+            "spec by name: quick, atari100k, ...) into DIR/runs/<run name>, up to N at a time, each worker's torch threads bounded. Running the same "
             "command again continues: complete cells are skipped, interrupted ones resume from their last "
             "checkpoint, failed ones are tried again. The spec is copied to DIR/spec.yaml; a different spec "
             "into the same DIR is refused."
         ),
     )
-    parser.add_argument("spec", metavar="SPEC", help="experiment spec (YAML), e.g. experiments/quick.yaml")
-    parser.add_argument("--out", required=True, metavar="DIR", help="sweep folder (run folders go to DIR/runs/)")
+    parser.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="experiment spec: a YAML file (experiments/quick.yaml) or a built-in spec's name (quick; an unknown "
+        "name lists them)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="sweep folder (run folders go to DIR/runs/; default: runs/<the spec's name>)"
+    )
     parser.add_argument(
         "--workers",
         type=_positive_int,
@@ -103,12 +111,13 @@ def run(args: argparse.Namespace) -> int:
     from rl_coordconv.sweep import SweepInterrupted, dry_run_text, get_executor, load_spec, run_sweep
 
     spec = load_spec(args.spec)
+    out = args.out if args.out is not None else os.path.join("runs", spec.name)
     options = {"address": args.address, "cpus_per_run": args.cpus_per_run, "gpus_per_run": args.gpus_per_run}
     executor = get_executor(args.executor, args.workers, cells=len(spec.cells()), **options)
     if args.dry_run:
-        print(dry_run_text(spec, args.out, executor.workers, executor=executor))
+        print(dry_run_text(spec, out, executor.workers, executor=executor))
         return 0
-    command = ["rl-coordconv", "sweep", args.spec, "--out", args.out]
+    command = ["rl-coordconv", "sweep", args.spec, "--out", out]
     if executor.workers is not None:
         command += ["--workers", str(executor.workers)]
     if executor.name != "local":
@@ -121,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_sweep(
             spec,
-            args.out,
+            out,
             executor=executor,
             device=args.device,
             progress=args.progress,

@@ -31,6 +31,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--extractor", default="coordconv", help="features extractor (list: rl-coordconv extractors); default coordconv"
     )
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import your module first, so the extractor or backend it registers can be named (repeatable; found "
+        "on the Python path or in the current folder)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="root seed; every other seed derives from it (default 0)")
     parser.add_argument(
         "--timesteps", type=int, default=1_000_000, help="budget in agent steps, summed over envs (default 1000000)"
@@ -94,6 +102,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _command(args: argparse.Namespace) -> str:
     parts = ["rl-coordconv", "train"]
+    for module in args.plugin:
+        parts += ["--plugin", module]
     for option in (
         "algo",
         "game",
@@ -131,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
     """
     from rl_coordconv.agents import parse_overrides
     from rl_coordconv.learner import LearnerSettings
+    from rl_coordconv.plugins import import_plugins
     from rl_coordconv.training import train
 
+    import_plugins(args.plugin)
     train(
         args.algo,
         args.game,

@@ -217,9 +217,13 @@ def plan_tasks(
     :param threads: each cell's threads, when the executor decides them (a Ray task's CPUs); else
         :func:`threads_per_worker`
     :return: (tasks to run in order, cells already complete)
+    :raises UserError: when the spec uses an extractor whose class worker processes could not import
     """
+    from rl_coordconv.plugins import plugins_for
+
     out = Path(out)
     threads = threads if threads is not None else threads_per_worker(workers, cores)
+    plugins = plugins_for(spec.extractors, spec.backend)  # the user's own, by import path, for every worker
     tasks, done = [], []
     for cell, run_dir in cell_dirs(spec, out):
         if is_complete(run_dir):
@@ -232,6 +236,7 @@ def plan_tasks(
                 log_path=str(out / LOGS / f"{run_dir.name}.log"),
                 threads=threads,
                 train_kwargs=_train_kwargs(spec, cell.algo, device, command),
+                plugins=plugins,
             )
         )
     return tasks, done
@@ -365,7 +370,8 @@ def run_sweep(
     :param stream: where the progress goes (stdout when None)
     :param command: the command line recorded in each run's config
     :return: the :class:`SweepResult`; ``result.ok`` says whether every cell is complete
-    :raises UserError: for a bad spec, a bad ``out`` or a different spec already in ``out``
+    :raises UserError: for a bad spec, a bad ``out``, a different spec already in ``out``, or an extractor
+        whose class the workers could not import (:mod:`rl_coordconv.plugins`)
     :raises SweepInterrupted: on Ctrl-C or SIGTERM, after the workers stopped (folders resumable)
     """
     if not isinstance(spec, Spec):
@@ -376,6 +382,9 @@ def run_sweep(
         executor = get_executor(executor, workers, cells=len(spec.cells()))
     elif workers is not None:
         executor.workers = workers
+    from rl_coordconv.plugins import plugins_for
+
+    plugins_for(spec.extractors, spec.backend)  # before anything is written: a class workers cannot import
     start = time.monotonic()
     out = prepare_out(spec, out)
     result = SweepResult(spec=spec, out=out)

@@ -12,6 +12,7 @@ A spec looks like this (every key is described in ``experiments/README.md``)::
     score: eval               # optional: the headline score, eval or train_last_N (default: the protocol's)
     smallest_effect: 0.02     # optional: smallest effect of interest, human-normalised IQM points (equivalence)
     backend: ale_vector       # optional: environment backend (ale_vector, the default, or sb3)
+    plugins: [my_extractors]  # optional: your modules that register extractors/backends (rl_coordconv.plugins)
     n_envs: 8                 # optional: the preset's value when left out
     checkpoint_freq: 25_000   # optional, in agent steps
     evaluation:               # optional; training's defaults when left out
@@ -35,6 +36,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +45,29 @@ import yaml
 from rl_coordconv.agents import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import as_whole
-from rl_coordconv.errors import UserError, check_name, unknown_name
+from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
 
-__all__ = ["ALGOS", "Cell", "Spec", "load_spec", "parse_spec", "planned_cells", "SPEC_KEYS"]
+__all__ = [
+    "ALGOS",
+    "Cell",
+    "Spec",
+    "load_spec",
+    "parse_spec",
+    "planned_cells",
+    "builtin_specs",
+    "SPEC_KEYS",
+    "SPECS_PACKAGE",
+]
+
+#: The package that holds the built-in specs: ``experiments/*.yaml`` in a clone (mapped by
+#: pyproject.toml), ``rl_coordconv/specs/*.yaml`` in an installed wheel.
+SPECS_PACKAGE = "rl_coordconv.specs"
 
 #: Top-level keys a spec accepts, and whether each is required.
 SPEC_KEYS: dict[str, bool] = {
     "name": False,
     "description": False,
+    "plugins": False,
     "games": True,
     "algos": True,
     "extractors": True,
@@ -123,6 +140,9 @@ class Spec:
     :param eval_episodes: whole games per evaluation (0: none), or None for the training default
     :param hyperparameters: per algorithm, preset keys to override
     :param description: free text
+    :param plugins: modules imported before the names were checked, each registering extractors or
+        backends (:mod:`rl_coordconv.plugins`); the names they register are what the runs record, so
+        :meth:`resolved` leaves the modules out
     :param source: the file the spec was loaded from, if any
     :param text: the file's text, copied verbatim into a sweep's folder
     """
@@ -143,6 +163,7 @@ class Spec:
     eval_episodes: int | None = None
     hyperparameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
+    plugins: tuple[str, ...] = ()
     source: str | None = field(default=None, compare=False)
     text: str | None = field(default=None, compare=False, repr=False)
 
@@ -189,28 +210,66 @@ class Spec:
         if self.text is not None:
             return self.text
         data = {"name": self.name, "description": self.description, **self.resolved(), "score": self.score}
+        if self.plugins:
+            data = {"plugins": list(self.plugins), **data}
         if self.smallest_effect is not None:
             data["smallest_effect"] = self.smallest_effect
         return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
 
 
-def load_spec(path: str | os.PathLike[str]) -> Spec:
-    """Read and validate an experiment spec.
+def builtin_specs() -> list[str]:
+    """The names of the built-in specs, the ``*.yaml`` files of ``experiments/`` (shipped in the wheel).
 
-    :param path: the YAML file
-    :return: the validated spec
-    :raises UserError: for a missing or unreadable file, malformed YAML, or any invalid key or value;
-        the message names the file, the line and the key
+    :return: the names (file names without ``.yaml``), sorted
     """
+    folder = resources.files(SPECS_PACKAGE)
+    return sorted(entry.name[: -len(".yaml")] for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+
+
+def _is_name(text: str) -> bool:
+    """Whether ``text`` reads as a built-in spec's name rather than a path (no folder, no YAML suffix)."""
+    return bool(text) and "/" not in text and os.sep not in text and not text.endswith((".yaml", ".yml"))
+
+
+def load_spec(path: str | os.PathLike[str]) -> Spec:
+    """Read and validate an experiment spec: a YAML file, or a built-in spec by name.
+
+    :param path: the YAML file, or the name of a built-in spec (:func:`builtin_specs`, e.g. ``"quick"``
+        for ``experiments/quick.yaml``); a file of that name in the current folder comes first
+    :return: the validated spec
+    :raises UserError: for a missing or unreadable file, an unknown name (listing the built-in ones),
+        malformed YAML, or any invalid key or value; the message names the file, the line and the key
+    """
+    if not Path(path).exists() and _is_name(str(path)):
+        path = _builtin_path(str(path))
     path = Path(path)
     if not path.is_file():
         hint = " (it is a folder)" if path.is_dir() else ""
-        raise UserError(f"experiment spec {str(path)!r} not found{hint}; the shipped ones are in experiments/")
+        raise UserError(
+            f"experiment spec {str(path)!r} not found{hint}; give a YAML file or a built-in spec's name "
+            f"({', '.join(builtin_specs())})"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"cannot read experiment spec {str(path)!r}: {err}") from None
     return parse_spec(text, source=str(path), default_name=path.stem)
+
+
+def _builtin_path(name: str) -> Path:
+    """The file of the built-in spec ``name`` (case and ``-``/``_`` folded).
+
+    :raises UserError: for an unknown name, listing the built-in ones
+    """
+    names = builtin_specs()
+    folded = {normalize_name(n): n for n in names}
+    if normalize_name(name) not in folded:
+        raise UserError(
+            f"{name!r} is neither a spec file nor a built-in spec; the built-in specs are {', '.join(names)} "
+            "(or give the path of a YAML file)"
+        )
+    # the package's files are on disk, in a clone and in an installed wheel alike
+    return Path(str(resources.files(SPECS_PACKAGE).joinpath(f"{folded[normalize_name(name)]}.yaml")))
 
 
 def planned_cells(folder: str | os.PathLike[str]) -> int | None:
@@ -372,6 +431,7 @@ class _Validator:
         description = data.get("description") or ""
         if not isinstance(description, str):
             raise self.error(("description",), f"must be a string, got {description!r}")
+        plugins = self.plugins(data.get("plugins"))  # first: they register names the keys below use
 
         games = self.games(data["games"])
         algos = self.algos(data["algos"])
@@ -407,9 +467,23 @@ class _Validator:
             eval_episodes=eval_episodes,
             hyperparameters=hyper,
             description=description.strip(),
+            plugins=tuple(plugins),
             source=self.source,
             text=text,
         )
+
+    def plugins(self, value: Any) -> list[str]:
+        from rl_coordconv.plugins import import_plugins
+
+        if value is None:
+            return []
+        pairs = self.name_list(("plugins",), value)
+        for path, name in pairs:
+            try:
+                import_plugins([name])
+            except UserError as err:
+                raise self.error(path, str(err)) from None
+        return [name for _, name in pairs]
 
     def games(self, value: Any) -> list[str]:
         from rl_coordconv.atari import canonical_game

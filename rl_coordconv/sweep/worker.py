@@ -7,7 +7,9 @@ whatever runs them:
 - a cell whose run folder is complete (``status.json``) is never started;
 - a cell whose run folder exists but is incomplete is resumed (``train(..., resume=True)``);
 - a cell that raises gets ``error.txt`` (the error and its traceback) in its run folder, and a stale
-  ``error.txt`` is removed when the cell is tried again.
+  ``error.txt`` is removed when the cell is tried again;
+- the user's extractors and backends the spec names are registered in the worker first, from their
+  import paths (:mod:`rl_coordconv.plugins`), so a worker knows every name its driver knows.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rl_coordconv.checks import set_torch_threads
+from rl_coordconv.plugins import Plugins, install_plugins
+from rl_coordconv.process_env import process_defaults
 from rl_coordconv.runfolder import ErrorRecord, is_complete
 from rl_coordconv.sweep.spec import Cell
 
@@ -55,6 +59,7 @@ class CellTask:
     :param threads: torch/BLAS threads the worker may use
     :param train_kwargs: keyword arguments for :func:`rl_coordconv.training.train` besides the cell's own
         (timesteps, protocol, n_envs, preset, eval_freq, ...)
+    :param plugins: the user's extractors and backends to register in the worker before the cell runs
     """
 
     cell: Cell
@@ -62,6 +67,7 @@ class CellTask:
     log_path: str
     threads: int = 1
     train_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    plugins: Plugins = field(default_factory=Plugins)
 
 
 @dataclass(frozen=True)
@@ -94,12 +100,13 @@ class WorkerStopped(KeyboardInterrupt):
 
 
 def thread_env(threads: int) -> dict[str, str]:
-    """The environment variables that bound a worker's BLAS/OpenMP threads.
+    """The environment variables a worker starts with: its BLAS/OpenMP thread bounds, and the package's
+    process defaults (:func:`rl_coordconv.process_env.process_defaults`: OpenMP threads wait passively).
 
     :param threads: threads per worker (at least 1)
     :return: variable -> value
     """
-    return {name: str(max(1, int(threads))) for name in THREAD_ENV_VARS}
+    return {**{name: str(max(1, int(threads))) for name in THREAD_ENV_VARS}, **process_defaults()}
 
 
 def train_cell(task: CellTask) -> None:
@@ -152,6 +159,7 @@ def run_task(task: CellTask, run_fn: RunFn | None = None) -> bool:
         run_dir.rmdir()  # only a stale error.txt was there: start afresh rather than "resume" nothing
     set_torch_threads(max(1, int(task.threads)))
     try:
+        install_plugins(task.plugins)
         run_fn(task)
     except (WorkerStopped, KeyboardInterrupt):
         raise
