@@ -16,7 +16,9 @@ The commit is found the way setuptools-scm and versioneer find theirs:
 * in a tree exported by ``git archive`` (or a GitHub source tarball), ``_commit.txt``, which git's
   ``export-subst`` attribute (``rl_coordconv/.gitattributes``; gitattributes(5)) fills with the
   archived commit;
-* otherwise (an installed wheel, a copied tree) it is unknown: None.
+* in a wheel or sdist built from a git clone, ``_commit.txt`` too: the build writes the commit it was
+  made from (``setup.py``, with this function; ``-dirty`` included);
+* otherwise (a copied tree, a wheel built from one) it is unknown: None.
 """
 
 from __future__ import annotations
