@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench install clean lint type check study study-report
+.PHONY: demo test test-slow bench install clean lint type check study study-report docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ type: $(STAMP)
 
 # What CI runs.
 check: lint type test
+
+# The documentation site (mkdocs.yml, docs/) into site/, strict: a broken link, page, included file or
+# API reference fails it. Its tools come from the `docs` extra, installed into .venv the first time.
+DOCS_STAMP := $(VENV)/.installed-docs
+$(DOCS_STAMP): pyproject.toml | $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(STAMP) $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

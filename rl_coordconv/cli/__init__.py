@@ -31,7 +31,7 @@ from typing import NoReturn
 from rl_coordconv.errors import UserError
 from rl_coordconv.process_env import apply_process_defaults
 
-__all__ = ["main", "build_parser", "OneLineParser", "ENVIRONMENT_ERRNOS"]
+__all__ = ["main", "build_parser", "add_plugin_option", "OneLineParser", "ENVIRONMENT_ERRNOS"]
 
 #: ``OSError`` numbers that say the machine refused (not that the code is wrong): one line, exit status 1.
 ENVIRONMENT_ERRNOS: frozenset[int] = frozenset(
@@ -49,6 +49,22 @@ class OneLineParser(argparse.ArgumentParser):
         """
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(2)
+
+
+def add_plugin_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """Add ``--plugin MODULE`` (repeatable): modules of the user's imported before the command runs, with
+    :func:`rl_coordconv.plugins.import_plugins` (the command calls it with ``args.plugin``).
+
+    :param parser: the subcommand's parser
+    :param what: what the module's registrations are for, ending the help text
+    """
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help=f"import your module first (found on the Python path or in the current folder; repeatable), {what}",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

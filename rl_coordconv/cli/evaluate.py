@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from rl_coordconv.cli import add_plugin_option
+
 __all__ = ["add_parser", "run"]
 
 
@@ -29,6 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--checkpoint", action="store_true", help="play the newest checkpoint of an unfinished run instead of model.zip"
     )
+    add_plugin_option(parser, "the module that defines the run's own extractor (the model names its class)")
     parser.set_defaults(func=run)
 
 
@@ -41,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from rl_coordconv.evaluation import evaluate_run
+    from rl_coordconv.plugins import import_plugins
 
+    import_plugins(args.plugin)
     result = evaluate_run(
         args.run_dir,
         args.episodes,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from rl_coordconv.cli import add_plugin_option
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``extractors`` subcommand.
@@ -16,14 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="List the registered features extractors (names usable in --extractor, specs and "
         "policy_kwargs_for) with their parameter counts on 4x84x84 Atari observations.",
     )
-    parser.add_argument(
-        "--plugin",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import your module first, so the extractors it registers are listed too (repeatable; found on "
-        "the Python path or in the current folder)",
-    )
+    add_plugin_option(parser, "so that the extractors it registers are listed too")
     parser.set_defaults(func=run)
 
 
@@ -41,6 +36,6 @@ def run(args: argparse.Namespace) -> int:
     base = counts.get("nature")
     print(f"{'name':<15} {'parameters':>11} {'vs nature':>10}  description")
     for name, count in counts.items():
-        extra = f"+{count - base}" if base is not None and name != "nature" else ""
+        extra = f"{count - base:+d}" if base is not None and name != "nature" else ""
         print(f"{name:<15} {count:>11,} {extra:>10}  {EXTRACTORS[name].description}")
     return 0

@@ -6,6 +6,7 @@ import argparse
 import shlex
 
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
+from rl_coordconv.cli import add_plugin_option
 
 __all__ = ["add_parser", "run"]
 
@@ -31,14 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--extractor", default="coordconv", help="features extractor (list: rl-coordconv extractors); default coordconv"
     )
-    parser.add_argument(
-        "--plugin",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import your module first, so the extractor or backend it registers can be named (repeatable; found "
-        "on the Python path or in the current folder)",
-    )
+    add_plugin_option(parser, "so that the extractor or backend it registers can be named")
     parser.add_argument("--seed", type=int, default=0, help="root seed; every other seed derives from it (default 0)")
     parser.add_argument(
         "--timesteps", type=int, default=1_000_000, help="budget in agent steps, summed over envs (default 1000000)"

@@ -434,7 +434,7 @@ class RayExecutor(Executor):
                 task,
                 f"{task.cell} failed: the sweep folder {Path(task.run_dir).parent.parent.resolve()} is not visible on "
                 f"Ray node {info.get('node')}; --out must be on storage every node sees, at the same path "
-                "(see experiments/README.md, 'On a Ray cluster')",
+                "(see docs/sweeps.md, 'On a Ray cluster')",
             )
             return outcome_of(task, False, seconds)
         return outcome_of(task, info.get("status") == "ok", seconds)

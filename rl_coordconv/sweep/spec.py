@@ -1,6 +1,6 @@
 """Experiment specs: a YAML file naming games x algorithms x extractors x seeds and one training budget.
 
-A spec looks like this (every key is described in ``experiments/README.md``)::
+A spec looks like this (every key is described in ``docs/sweeps.md``, "The spec format")::
 
     name: quick
     games: [Breakout]
