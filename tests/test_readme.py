@@ -130,6 +130,14 @@ rl_coordconv.sweep.run_sweep = _dry
 """
 
 
+def listed_sweep(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a sweep script with ``run_sweep`` listing its cells instead of training them."""
+    script = DRY_SWEEP + script.replace('if __name__ == "__main__":', "if True:")
+    run = subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
 def test_the_plugin_page_example_registers_and_lists_the_users_extractors(tmp_path: Path) -> None:
     page = DOCS / "plugins.md"
     module = next(b for b in blocks(page) if b.startswith("# my_extractors.py"))
@@ -154,15 +162,11 @@ def test_the_plugin_page_example_registers_and_lists_the_users_extractors(tmp_pa
         "9 cells = 1 game x 1 algo x 3 extractors x 3 seeds" in dry.stdout
         and "Breakout-ppo-small_coord-seed2" in dry.stdout
     )
-    run = subprocess.run([sys.executable, "-c", DRY_SWEEP + script.replace('if __name__ == "__main__":', "if True:")],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = listed_sweep(script, tmp_path)
     assert "Breakout-ppo-coordconv_mid-seed0" in run.stdout
 
 
 def test_the_sweep_page_python_example_loads_the_builtin_spec(tmp_path: Path) -> None:
     script = next(b for b in python_blocks() if 'load_spec("quick")' in b)
-    run = subprocess.run([sys.executable, "-c", DRY_SWEEP + script.replace('if __name__ == "__main__":', "if True:")],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=600)  # fmt: skip
-    assert run.returncode == 0, run.stderr
+    run = listed_sweep(script, tmp_path)
     assert run.stdout.startswith("4 Breakout/ppo/nature/seed0\n") and "sweep 'quick': 4 cells" in run.stdout
