@@ -160,3 +160,20 @@ def test_the_plan_comes_from_a_valid_spec_only(tmp_path: Path) -> None:
     runfolder.write_yaml(tmp_path / "spec.yaml", {"name": "hand-gathered", "games": ["Pong"]})
     assert planned_cells(tmp_path) is None  # a spec that does not validate plans nothing
     assert planned_cells(make_planned_sweep(tmp_path / "sweep")) == 16  # 2 games x 1 algo x 2 extractors x 4 seeds
+
+
+def test_named_blocks_let_one_file_quote_several_studies(tmp_path: Path) -> None:
+    from rl_coordconv.analysis.answer_block import markers
+
+    readme = tmp_path / "README.md"
+    (b1, e1), (b2, e2) = markers("one"), markers("two")
+    readme.write_text(
+        f"# Top\n{b1}\nold 1\n{e1}\nmiddle\n{b2}\nold 2\n{e2}\nend\n{BEGIN}\nx\n{END}\n", encoding="utf-8"
+    )
+    splice_answer(readme, "first answer\n", "one")
+    splice_answer(readme, "second answer\n", "two")
+    assert readme.read_text() == (
+        f"# Top\n{b1}\n\nfirst answer\n\n{e1}\nmiddle\n{b2}\n\nsecond answer\n\n{e2}\nend\n{BEGIN}\nx\n{END}\n"
+    )
+    with pytest.raises(UserError, match="answer three: begin"):
+        splice_answer(readme, "third\n", "three")

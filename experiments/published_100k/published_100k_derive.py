@@ -74,14 +74,18 @@ def iris_rows(algo_file, algo, runs_expected):
     return rows
 
 
+#: How each reference's protocol differs from this package's standard protocol (the CSV's `differences`).
+DIFFERENCES = {'ppo': "64x64 colour frames (these runs: 84x84 grey); no life-loss signal and no no-op starts in the data commit's env config (these runs: life loss ends a learner's episode, up to 30 no-ops); DreamerV3's own PPO with one fixed hyperparameter set for all domains (these runs: the rl-baselines3-zoo preset); training returns in frames 360k-400k, not a final evaluation", 'drq_eps': "a different agent (Dopamine's DrQ(eps), value-based, not PPO); Dopamine's Atari-100k preprocessing; mean of 100 runs' final evaluations", 'spr': "a different agent (SPR, value-based with self-predictive representations, not PPO); its authors' preprocessing, not checked against ours; mean of 100 runs' final evaluations"}
+
+
 if __name__ == '__main__':
     ppo, detail = ppo_rows()
     rows = ppo + iris_rows('DrQ(eps)', 'drq_eps', 100) + iris_rows('SPR', 'spr', 100)
     out = sys.argv[1]
     with open(out, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=['algo', 'game', 'protocol', 'agent_steps', 'score',
-                                          'seeds', 'score_kind', 'source'])
+                                          'seeds', 'score_kind', 'source', 'differences'])
         w.writeheader()
-        w.writerows(rows)
+        w.writerows([{**r, 'differences': DIFFERENCES[r['algo']]} for r in rows])
     for d in detail:
         print('%-15s mean=%10.1f seed_sd=%9.1f per_seed=%s n_eps=%s' % d)

@@ -5,11 +5,15 @@
 (:mod:`~rl_coordconv.analysis.answer_block`: a study's README, the project's README), so what a README
 says is always what the committed records give, never a number copied by hand.
 
-Per algorithm and variant X, against the ``nature`` baseline: the IQM of human-normalised scores of
-each extractor with its stratified-bootstrap interval, the IQM difference with its interval, the
+Per algorithm, first the learning check (:mod:`~rl_coordconv.analysis.learning`: how far the agents
+got, in plain words when the baseline is near random); then per variant X, against the ``nature``
+baseline: the IQM of human-normalised scores of each extractor with its stratified-bootstrap interval,
+the IQM difference with its interval (independent, the headline, and seed-paired beside it), the
 probability of improvement (Agarwal et al. 2021, "Deep Reinforcement Learning at the Edge of the
-Statistical Precipice", NeurIPS, and rliable), how many games went either way, and a reading of the
-difference's interval under one rule, :func:`reading`.
+Statistical Precipice", NeurIPS, and rliable), how many games went either way (with Benjamini-Hochberg
+q-values), the mean's difference where its sign differs from the IQM's, and a reading of the
+difference's interval under one rule, :func:`reading`, with the equivalence reading against the
+declared smallest effect of interest (:func:`equivalence_sentence`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis
+from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings
+from rl_coordconv.analysis.learning import NEAR_RANDOM_IQM
 from rl_coordconv.analysis.markdown import interval_text, number
 
-__all__ = ["answer_markdown", "reading"]
+__all__ = ["answer_markdown", "reading", "equivalence_sentence", "learning_sentence"]
+
+#: The q-value below which a per-game difference is called resolved after the FDR correction.
+Q_LEVEL = 0.05
 
 
 def reading(
@@ -65,6 +73,116 @@ def reading(
     )
 
 
+def equivalence_sentence(effect: dict[str, Any], s: Settings) -> str:
+    """The equivalence reading of one effect row: better, worse, equivalent within +/-delta or inconclusive.
+
+    :param effect: a row of ``effect.csv`` (``reading``, ``tost_ci_low``, ``tost_ci_high``, ``smallest_effect``)
+    :param s: the analysis settings (confidence, where delta was declared)
+    :return: one or two sentences
+    """
+    delta = effect.get("smallest_effect", math.nan)
+    tost_pct = f"{s.tost_confidence:.0%}"
+    alpha = f"{1 - s.confidence:.0%}"
+    if not (isinstance(delta, float) and math.isfinite(delta)):
+        return (
+            "No smallest effect of interest was declared (a spec's `smallest_effect`), so this interval cannot "
+            "show equivalence: it bounds the effect, no more."
+        )
+    band = f"[{number(effect['tost_ci_low'], 3)}, {number(effect['tost_ci_high'], 3)}]"
+    bounds = f"(-{number(delta, 3)}, +{number(delta, 3)})"
+    declared = f"the smallest effect of interest, +/-{number(delta, 3)} HNS IQM points ({s.smallest_effect_source})"
+    reading = effect["reading"]
+    if reading == "equivalent":
+        return (
+            f"Equivalent within +/-{number(delta, 3)}: against {declared}, the {tost_pct} interval {band} lies inside "
+            f"{bounds} (two one-sided tests at {alpha} each)."
+        )
+    if reading in ("better", "worse") and effect.get("within_smallest_effect") == "yes":
+        return (
+            f"{reading.capitalize()}, but by less than the smallest effect of interest: against {declared}, the "
+            f"{tost_pct} interval {band} lies inside {bounds}."
+        )
+    if reading in ("better", "worse"):
+        return f"{reading.capitalize()}, against {declared}: the {tost_pct} interval is {band}."
+    if not math.isfinite(effect["tost_ci_low"]):
+        return f"Inconclusive against {declared}: no interval yet."
+    return (
+        f"Inconclusive against {declared}: the {tost_pct} interval {band} is not inside {bounds} (no equivalence "
+        f"at {alpha}), and the {s.confidence:.0%} interval spans 0 (no difference resolved)."
+    )
+
+
+def learning_sentence(res: AlgoResult) -> str:
+    """The learning check in one bullet: how far each extractor got, and plain words when the baseline is near random.
+
+    :param res: one algorithm's results
+    :return: markdown ending in a newline ("" without a learning check)
+    """
+    if res.learning_summary.empty:
+        return ""
+    parts = []
+    rows = res.learning_summary.to_dict("records")
+    for r in rows:
+        clearly = (
+            f", {r['games_clearly_improving']} of them clearly (a 95% t-interval over seeds above 0)"
+            if r["games_with_interval"]
+            else f" ({r['runs_clearly_improving']} of {r['runs']} run(s) beat their own first games by 2 standard errors)"
+        )
+        parts.append(
+            f"`{r['extractor']}` IQM {number(r['iqm'], 3)}, median {number(r['median'], 3)}; below random in "
+            f"{r['games_below_random']} of {r['n_games']} games; final score above the run's own first training "
+            f"games in {r['games_improving']} of {r['n_games']} games{clearly}"
+        )
+    text = "- Learning check (human-normalised: 0 = random, 1 = human): " + "; ".join(parts) + "."
+    base = next((r for r in rows if r["extractor"] == BASELINE), None)
+    if base is not None and base["near_random"]:
+        text += (
+            f" **The `{BASELINE}` agents barely learned** (IQM below {NEAR_RANDOM_IQM}, or fewer than half of the runs beat "
+            "their own first training games by two standard errors): any comparison below is between agents close to random play, and says little "
+            "about CoordConv in agents that play."
+        )
+    elif base is not None:
+        text += f" The `{BASELINE}` agents learned: the comparison below is between agents that play."
+    return text + "\n"
+
+
+def _per_game_q(res: AlgoResult, x: str) -> str:
+    rows = [r for r in res.per_game.to_dict("records") if r["x"] == x] if not res.per_game.empty else []
+    tested = [r for r in rows if math.isfinite(r.get("q_value", math.nan))]
+    if not tested:
+        return ""
+    hits = [r for r in tested if r["q_value"] < Q_LEVEL]
+    best = min(tested, key=lambda r: r["q_value"])
+    named = ", ".join(f"{r['game']} (q {number(r['q_value'], 3)})" for r in hits)
+    return (
+        f"- After the Benjamini-Hochberg correction over the {len(tested)} games' Welch tests, {len(hits)} game(s) "
+        f"differ at q < {Q_LEVEL}"
+        + (f": {named}" if hits else f" (smallest q {number(best['q_value'], 3)}, {best['game']})")
+        + ".\n"
+    )
+
+
+def _mean_line(res: AlgoResult, effect: dict[str, Any]) -> str:
+    """The mean's difference, shown only where its sign differs from the IQM's, with the game that drives it."""
+    mean_diff, iqm_diff = effect.get("mean_difference", math.nan), effect["difference"]
+    if not (math.isfinite(mean_diff) and math.isfinite(iqm_diff)) or mean_diff * iqm_diff >= 0:
+        return ""
+    x = effect["x"]
+    rows = [r for r in res.per_game.to_dict("records") if r["x"] == x and math.isfinite(r["hns_difference"])]
+    games = len(res.runset.aggregate_games) or 1
+    driver = max(rows, key=lambda r: r["hns_difference"] * math.copysign(1.0, mean_diff), default=None)
+    text = (
+        f"- The mean of human-normalised scores differs the other way: mean(`{x}`) - mean(`{BASELINE}`) = "
+        f"{mean_diff:+.3f}"
+    )
+    if driver is not None:
+        text += (
+            f", driven by {driver['game']} (its difference alone moves the mean by "
+            f"{driver['hns_difference'] / games:+.3f}); the IQM leaves out such outlying games by design"
+        )
+    return text + ".\n"
+
+
 def _games_either_way(res: AlgoResult, x: str, confidence: float) -> str:
     rows = [r for r in res.per_game.to_dict("records") if r["x"] == x] if not res.per_game.empty else []
     higher = sum(r["difference"] > 0 for r in rows)
@@ -87,7 +205,8 @@ def _games_either_way(res: AlgoResult, x: str, confidence: float) -> str:
     return text + "; no per-game interval (one run a side).\n"
 
 
-def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, Any], confidence: float) -> str:
+def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, Any], settings: Settings) -> str:
+    confidence = settings.confidence
     x = effect["x"]
     pct = f"{confidence:.0%}"
     aggregates = {(r["extractor"], r["metric"]): r for r in res.aggregates.to_dict("records")}
@@ -96,10 +215,17 @@ def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, 
         for ext in (BASELINE, x)
         if (row := aggregates.get((ext, "IQM")))
     ]
+    paired = ""
+    if effect.get("paired") == "yes" and math.isfinite(effect.get("paired_ci_low", math.nan)):
+        paired = (
+            f"; seed-paired [{number(effect['paired_ci_low'], 3)}, {number(effect['paired_ci_high'], 3)}] (the same "
+            "seeds resampled together; the headline keeps the independent interval, rliable's default, whose "
+            "coverage experiments/coverage checked)"
+        )
     lines = [
         f"- IQM of human-normalised scores [{pct} CI]: " + ", ".join(iqm) + ".\n",
         f"- IQM(`{x}`) - IQM(`{BASELINE}`): "
-        f"{interval_text(effect['difference'], effect['ci_low'], effect['ci_high'], 3)}.\n",
+        f"{interval_text(effect['difference'], effect['ci_low'], effect['ci_high'], 3)}{paired}.\n",
     ]
     if improvement:
         lines.append(
@@ -108,9 +234,11 @@ def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, 
             "; 0.5 means no difference.\n"
         )
     lines.append(_games_either_way(res, x, confidence))
+    lines.append(_per_game_q(res, x))
+    lines.append(_mean_line(res, effect))
     base = aggregates.get((BASELINE, "IQM"), {}).get("point", math.nan)
     text = reading(x, effect["difference"], effect["ci_low"], effect["ci_high"], confidence, base)
-    lines.append(f"- **Reading:** {text}\n")
+    lines.append(f"- **Reading:** {text} {equivalence_sentence(effect, settings)}\n")
     return "".join(lines)
 
 
@@ -132,6 +260,8 @@ def answer_markdown(a: Analysis) -> str:
             parts.append(
                 f"\n**{res.algo.upper()}:** no IQM difference: no other extractor's scored runs to set beside `{BASELINE}`'s.\n"
             )
+            if learning := learning_sentence(res):
+                parts.append("\n" + learning)
             continue
         improvements = {r["x"]: r for r in res.improvement.to_dict("records")} if not res.improvement.empty else {}
         for effect in res.effects.to_dict("records"):
@@ -140,6 +270,7 @@ def answer_markdown(a: Analysis) -> str:
             parts.append(
                 f"\n**{res.algo.upper()}, `{effect['x']}` vs `{BASELINE}`: {effect['n_games']} games, {per_game} "
                 "run(s) per game and extractor.**\n\n"
-                + _comparison(res, effect, improvements.get(effect["x"], {}), s.confidence)
+                + learning_sentence(res)
+                + _comparison(res, effect, improvements.get(effect["x"], {}), s)
             )
     return "".join(parts)

@@ -14,7 +14,9 @@ score after 100k agent steps says nothing about one after 10M.
 Other comparators (another budget, numbers computed from released per-run data) come in as extra tables
 in the same columns (:func:`read_published`, ``rl-coordconv analyze --published CSV``), for example
 ``experiments/published_100k/published_100k.csv`` for the atari100k study. Their ``score_kind`` and
-``source`` are shown as written, so a derived number stays labelled as derived.
+``source`` are shown as written, so a derived number stays labelled as derived. An optional
+``differences`` column says how the reference's protocol differs from this package's (frames, score,
+implementation); the report quotes it beside the file each matched row came from (``file``).
 """
 
 from __future__ import annotations
@@ -29,21 +31,33 @@ import pandas as pd
 
 from rl_coordconv.errors import UserError
 
-__all__ = ["published_scores", "matching_published", "read_published"]
+__all__ = ["PACKAGED", "published_scores", "matching_published", "read_published"]
 
 _COLUMNS = ("algo", "game", "protocol", "agent_steps", "score", "seeds", "score_kind", "source")
+#: Columns a table may leave out; filled with "" when absent.
+_OPTIONAL = ("differences",)
+#: The packaged table's name in reports.
+PACKAGED = "rl_coordconv/data/published_scores.csv"
 
 
 @functools.lru_cache(maxsize=1)
 def _table() -> pd.DataFrame:
     text = resources.files("rl_coordconv.data").joinpath("published_scores.csv").read_text(encoding="utf-8")
-    return pd.read_csv(io.StringIO(text), dtype={"agent_steps": "int64", "seeds": "int64"})
+    return _with_provenance(pd.read_csv(io.StringIO(text), dtype={"agent_steps": "int64", "seeds": "int64"}), PACKAGED)
+
+
+def _with_provenance(table: pd.DataFrame, file: str) -> pd.DataFrame:
+    for column in _OPTIONAL:
+        table[column] = table[column].fillna("").astype(str) if column in table.columns else ""
+    table["file"] = file
+    return table
 
 
 def published_scores() -> pd.DataFrame:
     """The packaged table of published scores.
 
-    :return: a copy, columns ``algo, game, protocol, agent_steps, score, seeds, score_kind, source``
+    :return: a copy, columns ``algo, game, protocol, agent_steps, score, seeds, score_kind, source,
+        differences, file``
     """
     return _table().copy()
 
@@ -52,8 +66,8 @@ def read_published(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read an extra table of comparator scores, in the packaged table's columns.
 
     :param path: a CSV with the columns ``algo, game, protocol, agent_steps, score, seeds, score_kind,
-        source`` (more columns are ignored)
-    :return: its rows, in those columns
+        source`` and optionally ``differences`` (more columns are ignored)
+    :return: its rows, in those columns, plus ``differences`` ("" when absent) and ``file`` (the path given)
     :raises UserError: when the file cannot be read, lacks a column or holds a non-numeric
         ``agent_steps``, ``score`` or ``seeds``
     """
@@ -65,14 +79,14 @@ def read_published(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [c for c in _COLUMNS if c not in table.columns]
     if missing:
         raise UserError(f"the published-scores table {path} lacks the column(s) {', '.join(missing)}")
-    table = table[list(_COLUMNS)].copy()
+    table = table[[c for c in (*_COLUMNS, *_OPTIONAL) if c in table.columns]].copy()
     for column in ("agent_steps", "score", "seeds"):
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any():
             row = int(values.isna().to_numpy().nonzero()[0][0]) + 2
             raise UserError(f"the published-scores table {path} has a non-numeric {column} on line {row}")
         table[column] = values
-    return table.astype({"agent_steps": "int64", "seeds": "int64"})
+    return _with_provenance(table.astype({"agent_steps": "int64", "seeds": "int64"}), str(path))
 
 
 def matching_published(
@@ -96,4 +110,4 @@ def matching_published(
         & (table["protocol"] == protocol)
         & (table["agent_steps"] == int(agent_steps))
     )
-    return table.loc[hit, list(_COLUMNS)].reset_index(drop=True)
+    return table.loc[hit, [*_COLUMNS, *_OPTIONAL, "file"]].reset_index(drop=True)

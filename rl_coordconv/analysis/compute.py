@@ -18,10 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rl_coordconv.analysis import load, stats
+from rl_coordconv.analysis import inference, load, stats
 from rl_coordconv.analysis.baselines import matching_published
+from rl_coordconv.analysis.learning import learning_summary, learning_table
 from rl_coordconv.analysis.load import BASELINE, Run
-from rl_coordconv.analysis.normalize import canonical_game, human_normalize, reference_scores
+from rl_coordconv.analysis.noise import noise_table
+from rl_coordconv.analysis.normalize import canonical_game, human_normalize, human_normalized_score, reference_scores
 from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate
 from rl_coordconv.analysis.scores import Score
 from rl_coordconv.errors import UserError
@@ -58,6 +60,9 @@ class Settings:
     :param include_incomplete: use incomplete runs too
     :param published: extra comparator scores for the baseline table (:func:`~.baselines.read_published`)
     :param planned: how many runs the experiment plans (stated beside the complete ones), None if unknown
+    :param smallest_effect: the smallest effect of interest in human-normalised IQM points, None when
+        not declared (then nothing reads as equivalent)
+    :param smallest_effect_source: where it was declared (``spec.yaml``, ``--smallest-effect``)
     """
 
     root: Path
@@ -69,6 +74,13 @@ class Settings:
     include_incomplete: bool = False
     published: pd.DataFrame | None = field(default=None, compare=False)
     planned: int | None = None
+    smallest_effect: float | None = None
+    smallest_effect_source: str = ""
+
+    @property
+    def tost_confidence(self) -> float:
+        """Coverage of the interval the two one-sided tests read: 1 - 2 alpha, alpha = 1 - confidence."""
+        return 1.0 - 2.0 * (1.0 - self.confidence)
 
     @property
     def light_reps(self) -> int:
@@ -131,6 +143,10 @@ class AlgoResult:
     :param efficiency: IQM per point in agent steps with CIs, per extractor (long table)
     :param efficiency_source: ``"evaluations"``, ``"training games"`` or ``""`` (not computed)
     :param baselines: nature scores beside published ones (same algo, game, protocol, budget)
+    :param learning: per extractor and game, how far the runs got (:mod:`~rl_coordconv.analysis.learning`)
+    :param learning_summary: per extractor, the learning check's summary
+    :param noise: per extractor and game, measurement noise against between-seed variance
+        (:mod:`~rl_coordconv.analysis.noise`)
     :param notes: what the reader should know about this algorithm's statistics
     """
 
@@ -152,6 +168,9 @@ class AlgoResult:
     efficiency: pd.DataFrame = field(default_factory=pd.DataFrame)
     efficiency_source: str = ""
     baselines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    learning: pd.DataFrame = field(default_factory=pd.DataFrame)
+    learning_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    noise: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
 
@@ -339,16 +358,48 @@ def _aggregates(algo: str, res: AlgoResult, s: Settings) -> None:
             "n_games": len(games),
         }
         effects.append({**common, "iqm_x": stats.iqm(x), "iqm_y": stats.iqm(base), "difference": point,
-                        "ci_low": float(band[0]), "ci_high": float(band[1])})  # fmt: skip
+                        "ci_low": float(band[0]), "ci_high": float(band[1]), **_effect_readings(res, ext, s, band)})  # fmt: skip
         improvement.append({**common, "probability": p, "ci_low": float(p_band[0]), "ci_high": float(p_band[1])})
     res.effects = pd.DataFrame(effects)
     res.improvement = pd.DataFrame(improvement)
 
 
+def _paired_rows(res: AlgoResult, ext: str) -> bool:
+    """Whether ``ext``'s and the baseline's aggregate matrices hold the same seeds, row by row, in every game."""
+    cols_x, cols_y = res.runset.matrix_runs[ext], res.runset.matrix_runs[BASELINE]
+    return all(
+        [r.seed for r in cx] == [r.seed for r in cy] and None not in [r.seed for r in cx]
+        for cx, cy in zip(cols_x, cols_y)
+    )
+
+
+def _effect_readings(res: AlgoResult, ext: str, s: Settings, band: np.ndarray) -> dict[str, Any]:
+    """The seed-paired interval, the two one-sided tests' interval, the mean difference and the reading,
+    beside the independent interval ``band`` of the IQM difference."""
+    x, base = res.normalised[ext], res.normalised[BASELINE]
+    _, tost = stats.iqm_difference_estimates(x, base, s.reps, s.seed, s.tost_confidence)
+    paired = _paired_rows(res, ext)
+    p_band = (
+        inference.paired_iqm_difference_estimates(x, base, s.reps, s.seed, s.confidence)[1]
+        if paired
+        else np.full(2, np.nan)
+    )
+    read = inference.equivalence_reading(
+        float(band[0]), float(band[1]), float(tost[0]), float(tost[1]), s.smallest_effect, 1.0 - s.confidence
+    )
+    mean_x, mean_y = float(np.mean(x.mean(axis=0))), float(np.mean(base.mean(axis=0)))
+    return {
+        "paired": "yes" if paired else "no", "paired_ci_low": float(p_band[0]), "paired_ci_high": float(p_band[1]),
+        "tost_ci_low": float(tost[0]), "tost_ci_high": float(tost[1]),
+        "smallest_effect": read.delta, "reading": read.reading, "within_smallest_effect": "yes" if read.within else "no",
+        "mean_x": mean_x, "mean_y": mean_y, "mean_difference": mean_x - mean_y,
+    }  # fmt: skip
+
+
 def _per_game(algo: str, res: AlgoResult, s: Settings) -> None:
     rs = res.runset
     table = reference_scores()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ext in rs.extractors:
         if ext == BASELINE:
             continue
@@ -369,6 +420,15 @@ def _per_game(algo: str, res: AlgoResult, s: Settings) -> None:
                     "hns_ci_high": float(band[1, 0]) / scale, "probability": float(p),
                 }
             )  # fmt: skip
+    if rows:
+        p = inference.welch_p_values(
+            [rs.scores(r["x"], r["game"]) for r in rows], [rs.scores(BASELINE, r["game"]) for r in rows]
+        )
+        for ext in {r["x"] for r in rows}:  # the false-discovery rate over one variant's games
+            idx = [i for i, r in enumerate(rows) if r["x"] == ext]
+            q = inference.bh_q_values(p[idx])
+            for i, qi in zip(idx, q):
+                rows[i]["p_value"], rows[i]["q_value"] = float(p[i]), float(qi)
     res.per_game = pd.DataFrame(rows)
 
 
@@ -453,6 +513,9 @@ def _baselines(algo: str, runs: Sequence[Run], res: AlgoResult, s: Settings) -> 
                     "nature_mean": float(mean[0]), "nature_ci_low": float(band[0, 0]), "nature_ci_high": float(band[1, 0]),
                     "nature_n_runs": len(cell), "published": float(pub["score"]), "published_seeds": int(pub["seeds"]),
                     "published_score_kind": pub["score_kind"], "source": pub["source"],
+                    "file": pub["file"], "differences": pub["differences"],
+                    "published_hns": human_normalized_score(float(pub["score"]), game) if _has_reference(game)
+                    else math.nan,
                 }
             )  # fmt: skip
     res.baselines = pd.DataFrame(rows)
@@ -468,6 +531,10 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
     _per_game(algo, res, s)
     _efficiency(algo, res, s)
     _baselines(algo, runs, res, s)
+    res.learning = learning_table(rs, s.confidence)
+    if not res.learning.empty:
+        res.learning_summary = learning_summary(res.learning, res.aggregates)
+    res.noise = noise_table(rs, s.score)
     root = s.root
     if rs.unscored:
         res.notes.append(

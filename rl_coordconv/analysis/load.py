@@ -66,6 +66,8 @@ class Run:
         ``machine``); empty when the run records none
     :param wall_seconds: wall-clock seconds of training over all sessions (``status.json``), None when
         the run is not complete or does not say
+    :param eval_returns: the whole-game scores of the last evaluation's games, shape ``(num_games,)``
+        (empty without an evaluation, or when its ``returns`` column does not parse)
     """
 
     path: Path
@@ -87,6 +89,7 @@ class Run:
     commits: tuple[str, ...] = ()
     machines: tuple[str, ...] = ()
     wall_seconds: float | None = None
+    eval_returns: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def name(self) -> str:
@@ -194,7 +197,18 @@ def load_run(path: str | os.PathLike[str]) -> Run:
         commits=tuple(str(c) for c in status.commits) if status and status.commits else _one(config, "commit"),
         machines=tuple(str(m) for m in status.machines) if status and status.machines else _one(config, "machine"),
         wall_seconds=status.wall_seconds if status else None,
+        eval_returns=_last_returns(eval_rows),
     )
+
+
+def _last_returns(rows: Sequence[Mapping[str, str]]) -> np.ndarray:
+    """The ';'-separated ``returns`` of the last evaluation row (empty when absent or unparsable)."""
+    if not rows:
+        return np.zeros(0)
+    try:
+        return np.array([float(v) for v in str(rows[-1].get("returns") or "").split(";") if v != ""], dtype=float)
+    except ValueError:
+        return np.zeros(0)
 
 
 def _one(config: Mapping[str, Any], key: str) -> tuple[str, ...]:

@@ -41,7 +41,7 @@ import pandas as pd
 import yaml
 
 from rl_coordconv import runfolder
-from rl_coordconv.analysis import figures, load, stats
+from rl_coordconv.analysis import figures, load, sections, stats
 from rl_coordconv.analysis.answer import answer_markdown
 from rl_coordconv.analysis.baselines import read_published
 from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings, compute, protocol_name
@@ -121,8 +121,8 @@ def _records(frames: Sequence[pd.DataFrame]) -> list[dict[str, Any]]:
     return [row for frame in frames if not frame.empty for row in frame.to_dict("records")]
 
 
-def _spec_score(root: Path) -> Any:
-    """The ``score`` key of ``root/spec.yaml`` (None when there is no spec or no key)."""
+def _spec_score(root: Path, key: str = "score") -> Any:
+    """The ``score`` key (or another) of ``root/spec.yaml`` (None when there is no spec or no key)."""
     path = root / "spec.yaml"
     if not path.is_file():
         return None
@@ -130,7 +130,24 @@ def _spec_score(root: Path) -> Any:
         data = runfolder.read_yaml(path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:  # a hand-edited spec may break
         raise UserError(f"cannot read {path}: {err}") from None
-    return data.get("score") if isinstance(data, dict) else None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def _smallest_effect(root: Path, given: float | None) -> tuple[float | None, str]:
+    """The smallest effect of interest: the one given, else the spec's ``smallest_effect``, with its source."""
+    if given is not None:
+        if not 0.0 < given < 1.0:
+            raise UserError(f"the smallest effect of interest must be between 0 and 1 HNS IQM points; got {given}")
+        declared = _spec_score(root, "smallest_effect")
+        return float(given), "--smallest-effect" + (
+            f" (the spec declares {declared})" if declared is not None else " (not declared in the spec)"
+        )
+    value = _spec_score(root, "smallest_effect")
+    if value is None:
+        return None, ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise UserError(f"{root / 'spec.yaml'}: 'smallest_effect' must be a number between 0 and 1; got {value!r}")
+    return float(value), "spec.yaml, declared before the first run"
 
 
 def analyze(
@@ -145,6 +162,7 @@ def analyze(
     published: Sequence[str | os.PathLike[str]] = (),
     planned: int | None = None,
     figures: bool = True,
+    smallest_effect: float | None = None,
 ) -> Report:
     """Analyse every run folder under ``root`` and write the report.
 
@@ -165,6 +183,8 @@ def analyze(
         :func:`~rl_coordconv.sweep.spec.planned_cells`); None leaves it out
     :param figures: draw the figures (False: the tables, CSV files and ``report.md`` only, in about half
         the time on a large sweep; the numbers are the same)
+    :param smallest_effect: the smallest effect of interest in human-normalised IQM points, for the
+        equivalence reading; None takes the spec's ``smallest_effect`` (none declared: no equivalence)
     :return: what was computed and written
     :raises UserError: when ``root`` holds no run folder, an argument is out of range, a published-scores
         table cannot be read, or no run in the statistics has the headline score
@@ -177,6 +197,7 @@ def analyze(
     runs = load.load_runs(root)
     chosen = resolve_score(score, _spec_score(root), [protocol_name(r) for r in runs])
     extra = [read_published(p) for p in published]
+    delta, delta_source = _smallest_effect(root, smallest_effect)
     settings = Settings(
         root,
         chosen,
@@ -187,6 +208,8 @@ def analyze(
         include_incomplete,
         pd.concat(extra, ignore_index=True) if extra else None,
         planned,
+        delta,
+        delta_source,
     )
     analysis = compute(runs, settings)
     out_dir = Path(out) if out is not None else root / "report"
@@ -205,20 +228,34 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "aggregates.csv": ("algo", "extractor", "metric", "point", "ci_low", "ci_high", "n_runs_per_game", "n_games"),
     "effect.csv": (
         "algo", "x", "y", "iqm_x", "iqm_y", "difference", "ci_low", "ci_high", "n_runs_x", "n_runs_y", "n_games",
+        "paired", "paired_ci_low", "paired_ci_high", "tost_ci_low", "tost_ci_high", "smallest_effect", "reading",
+        "within_smallest_effect", "mean_x", "mean_y", "mean_difference",
     ),
     "probability_of_improvement.csv": (
         "algo", "x", "y", "probability", "ci_low", "ci_high", "n_runs_x", "n_runs_y", "n_games",
     ),
     "per_game.csv": (
         "algo", "game", "x", "y", "n_runs_x", "n_runs_y", "mean_x", "mean_y", "difference", "ci_low", "ci_high",
-        "hns_difference", "hns_ci_low", "hns_ci_high", "probability",
+        "hns_difference", "hns_ci_low", "hns_ci_high", "probability", "p_value", "q_value",
     ),
     "sample_efficiency.csv": (
         "algo", "extractor", "source", "agent_steps", "iqm", "ci_low", "ci_high", "n_runs_per_game", "n_games",
     ),
     "baselines.csv": (
         "algo", "game", "protocol", "agent_steps", "score", "nature_mean", "nature_ci_low", "nature_ci_high",
-        "nature_n_runs", "published", "published_seeds", "published_score_kind", "source",
+        "nature_n_runs", "published", "published_seeds", "published_score_kind", "source", "file", "differences",
+        "published_hns",
+    ),
+    "learning.csv": (
+        "algo", "game", "extractor", "n_runs", "random", "human", "final_mean", "final_hns", "below_random",
+        "start_mean", "gain", "gain_ci_low", "gain_ci_high", "gain_p", "runs_clearly_improving",
+    ),
+    "learning_summary.csv": (
+        "algo", "extractor", "n_games", "iqm", "median", "games_below_random", "games_improving",
+        "games_clearly_improving", "games_with_interval", "runs", "runs_clearly_improving", "near_random",
+    ),
+    "noise.csv": (
+        "algo", "game", "extractor", "n_runs", "games_per_score", "noise_variance", "between_seed_variance", "ratio",
     ),
     "run_scores.csv": (
         "algo", "game", "extractor", "seed", "state", "in_statistics", "note", "agent_steps", "budget_agent_steps",
@@ -236,6 +273,9 @@ _ALGO_TABLES: dict[str, str] = {
     "per_game.csv": "per_game",
     "sample_efficiency.csv": "efficiency",
     "baselines.csv": "baselines",
+    "learning.csv": "learning",
+    "learning_summary.csv": "learning_summary",
+    "noise.csv": "noise",
 }
 
 
@@ -277,6 +317,8 @@ def _write_tables(a: Analysis, out: Path, md_tables: dict[str, list[tuple[str, s
         "per_game.md": "Per-game comparison",
         "final_scores.md": "Final scores per game",
         "baselines.md": "The baseline beside published scores",
+        "learning.md": "Learning check: how far the agents got",
+        "noise.md": "Noise budget: measurement noise against between-seed variance",
     }
     for name, title in titles.items():
         parts = [f"# {title}\n", f"\nHeadline score: `{a.settings.score.name}` ({a.settings.score.label}).\n"]
@@ -298,19 +340,39 @@ def _effect_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str, 
     head = f"### Effect: IQM(X) - IQM({BASELINE})\n"
     if res.effects.empty:
         return head + "\nNot computed: " + _why_no_comparison(res) + "\n"
+    tost = f"{s.tost_confidence:.0%}"
     rows = [
         [r["x"], BASELINE, number(r["iqm_x"], 3), number(r["iqm_y"], 3), interval_text(r["difference"], r["ci_low"], r["ci_high"], 3),
-         f"{r['n_runs_x']} / {r['n_runs_y']} x {r['n_games']}"]
+         f"[{number(r['paired_ci_low'], 3)}, {number(r['paired_ci_high'], 3)}]" if r["paired"] == "yes" else "not paired",
+         f"[{number(r['tost_ci_low'], 3)}, {number(r['tost_ci_high'], 3)}]",
+         r["reading"] + (f" (+/-{number(r['smallest_effect'], 3)})" if math.isfinite(r["smallest_effect"]) else " (no delta)"),
+         f"{r['mean_difference']:+.3f}", f"{r['n_runs_x']} / {r['n_runs_y']} x {r['n_games']}"]
         for r in res.effects.to_dict("records")
     ]  # fmt: skip
-    header = ["X", "Y", "IQM(X)", "IQM(Y)", f"IQM(X) - IQM(Y) [{_pct(s)} CI]", "runs per game X / Y x games"]
+    header = ["X", "Y", "IQM(X)", "IQM(Y)", f"IQM(X) - IQM(Y) [{_pct(s)} CI]", f"seed-paired [{_pct(s)} CI]",
+              f"[{tost} CI] (TOST)", "reading", "mean(X) - mean(Y)", "runs per game X / Y x games"]  # fmt: skip
     table = md_table(header, rows)
     md.setdefault("effect.md", []).append((res.algo, table))
+    delta = (
+        f"The smallest effect of interest is +/-{number(s.smallest_effect, 3)} HNS IQM points ({s.smallest_effect_source})"
+        if s.smallest_effect is not None
+        else "No smallest effect of interest was declared (a spec's `smallest_effect`), so no interval here can show "
+        "equivalence"
+    )
     text = (
         f"{head}\nThe effect of each variant on the headline score, human-normalised: the difference of the two "
         f"IQMs, with a {_pct(s)} stratified independent bootstrap interval (rliable, {s.reps} resamples; each "
-        "side's runs resampled within each game). An interval that excludes 0 is an effect these seeds "
-        "resolve; one that spans 0 is not.\n\n" + table
+        "side's runs resampled within each game), the headline. An interval that excludes 0 is an effect these "
+        "seeds resolve; one that spans 0 is not. Beside it: the seed-paired interval, where every game holds the "
+        "same seeds on both sides (the same seed indices resampled on both sides, so what a seed fixes, its "
+        "environment seeds and, with equal initialisation, its initial weights, stays out of the difference); the "
+        "headline keeps the independent one, rliable's default, whose coverage `experiments/coverage/` measured, "
+        "and the table shows both so a reader sees whether pairing changes the reading. The "
+        f"{tost} interval is the two one-sided tests' (Schuirmann 1987; Lakens 2017): inside (-delta, +delta) it "
+        f"reads as equivalent within delta at {1 - s.confidence:.0%}. {delta}. The reading is `better` or `worse` "
+        f"(the {_pct(s)} interval excludes 0), `equivalent` (not that, and the {tost} interval lies inside "
+        "+/-delta) or `inconclusive`. mean(X) - mean(Y) is the difference of the mean human-normalised scores, "
+        "shown because a few outlying games can move it against the IQM's sign.\n\n" + table
     )
     return text + (f"\n![effect ({res.algo})]({fig})\n" if fig else "")
 
@@ -381,18 +443,21 @@ def _per_game_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str
     rows = [
         [r["game"], r["x"], f"{r['n_runs_x']} / {r['n_runs_y']}", number(r["mean_x"]), number(r["mean_y"]),
          interval_text(r["difference"], r["ci_low"], r["ci_high"]),
-         interval_text(r["hns_difference"], r["hns_ci_low"], r["hns_ci_high"], 3), number(r["probability"], 2)]
+         interval_text(r["hns_difference"], r["hns_ci_low"], r["hns_ci_high"], 3), number(r["probability"], 2),
+         number(r.get("p_value", math.nan), 3), number(r.get("q_value", math.nan), 3)]
         for r in res.per_game.to_dict("records")
     ]  # fmt: skip
     header = ["game", "X", "runs X / Y", "mean X", f"mean {BASELINE}", f"X - {BASELINE} [{_pct(s)} Welch t]",
-              "human-normalised", f"P(X > {BASELINE})"]  # fmt: skip
+              "human-normalised", f"P(X > {BASELINE})", "p (Welch)", "q (BH)"]  # fmt: skip
     table = md_table(header, rows)
     md.setdefault("per_game.md", []).append((res.algo, table))
     text = (
         f"{head}\nEvery game on its own, with all of its scored runs: the difference of the mean headline scores "
         f"with Welch's {_pct(s)} t-interval (scipy; n/a with fewer than two runs a side), the same difference "
         f"human-normalised, and the per-game probability that a run of X beats a run of {BASELINE}. With a "
-        "handful of seeds a per-game interval is wide; it says how much one game alone can tell.\n\n" + table
+        "handful of seeds a per-game interval is wide; it says how much one game alone can tell. p is the Welch "
+        "t-test's two-sided p-value; q the Benjamini-Hochberg adjusted one over this variant's games (the false "
+        "discovery rate: with many games, some p-values fall below 0.05 by chance; read q).\n\n" + table
     )
     return text + (f"\n![per-game comparison ({res.algo})]({fig})\n" if fig else "")
 
@@ -459,63 +524,6 @@ def _final_cell(r: dict[str, Any], kind: str, n: int) -> str:
     return text + (f" ({runs} of {r['n_runs']} runs)" if runs != r["n_runs"] else "")
 
 
-def _baseline_section(res: AlgoResult, s: Settings, md: dict[str, list[tuple[str, str]]]) -> str:
-    head = f"### The `{BASELINE}` baseline beside published scores\n"
-    budgets = sorted({r.timesteps for r in _scored_runs(res) if r.timesteps})
-    if res.baselines.empty:
-        budget_text = ", ".join(f"{b:,}" for b in budgets) or "unknown"
-        return (
-            f"{head}\nNo published {res.algo.upper()} score in the package's table "
-            "(`rl_coordconv/data/published_scores.csv`: rl-baselines3-zoo, 10M agent steps, standard protocol) "
-            f"matches these runs' game, protocol and budget ({budget_text} agent steps), so there is nothing to "
-            "check the baseline against here.\n"
-        )
-    records = res.baselines.to_dict("records")
-    sources = list(dict.fromkeys(r["source"] for r in records))  # each source once, numbered in table order
-    rows = [
-        [r["game"], f"{r['agent_steps']:,}", r["protocol"], interval_text(r["nature_mean"], r["nature_ci_low"], r["nature_ci_high"]),
-         str(r["nature_n_runs"]), number(r["published"]), f"{r['published_seeds']} ({r['published_score_kind']})",
-         f"({sources.index(r['source']) + 1})"]
-        for r in records
-    ]  # fmt: skip
-    header = ["game", "agent steps", "protocol", f"{BASELINE} ({s.score.name}) [{_pct(s)} t]", "seeds",
-              "published", "published seeds (score)", "source"]  # fmt: skip
-    notes = "\n".join(f"- ({i}) {source}" for i, source in enumerate(sources, 1))
-    table = _baseline_summary(res, s) + "\n\n" + md_table(header, rows) + "\nSources:\n\n" + notes + "\n"
-    md.setdefault("baselines.md", []).append((res.algo, table))
-    return (
-        f"{head}\nPublished scores of the unmodified agent at the same budget and protocol "
-        "(`rl_coordconv/data/published_scores.csv`). A baseline far below them points at a setup problem, "
-        "not at CoordConv.\n\n" + table
-    )
-
-
-def _baseline_summary(res: AlgoResult, s: Settings) -> str:
-    """Per kind of published score: in how many games the baseline's mean is above or below it, and where
-    the published score falls against the baseline's interval over seeds."""
-    lines = []
-    for kind, group in res.baselines.groupby("published_score_kind", sort=True):
-        rows = group.to_dict("records")
-        above = sum(r["nature_mean"] > r["published"] for r in rows)
-        below = sum(r["nature_mean"] < r["published"] for r in rows)
-        with_ci = [r for r in rows if math.isfinite(r["nature_ci_low"])]
-        inside = sum(r["nature_ci_low"] <= r["published"] <= r["nature_ci_high"] for r in with_ci)
-        over = sum(r["published"] > r["nature_ci_high"] for r in with_ci)
-        text = (
-            f"- Against `{kind}` ({len(rows)} game(s)): `{BASELINE}`'s mean is higher in {above} and lower in {below}"
-        )
-        if with_ci:
-            text += (
-                f"; of the {len(with_ci)} game(s) with a {_pct(s)} t-interval over seeds, the published score lies "
-                f"inside it in {inside}, above it in {over} and below it in {len(with_ci) - inside - over}."
-            )
-        else:
-            lines.append(text + "; no game has two seeds for an interval yet.")
-            continue
-        lines.append(text)
-    return "\n".join(lines)
-
-
 def _scored_runs(res: AlgoResult) -> list[Run]:
     """The scored runs of one algorithm.
 
@@ -565,6 +573,7 @@ def _algo_section(
     curve_figs = [(g, f) for g in res.runset.games if (f := fig(figures.learning_curves, g))]
     parts = [
         f"## {res.algo.upper()}\n",
+        sections.learning_section(res, s, md),
         _effect_section(res, s, md, fig(figures.effects)),
         _aggregate_section(res, s, md, fig(figures.aggregates)),
         _improvement_section(res, s, md, fig(figures.improvement)),
@@ -572,7 +581,8 @@ def _algo_section(
         _efficiency_section(res, s, fig(figures.sample_efficiency)),
         _curves_section(res, s, curve_figs),
         _final_section(res, s, md),
-        _baseline_section(res, s, md),
+        sections.noise_section(res, s, md),
+        sections.baseline_section(res, s, md, sorted({r.timesteps for r in _scored_runs(res) if r.timesteps})),
         _profiles_section(res, s, fig(figures.profiles)),
     ]
     return "\n".join(p for p in parts if p)

@@ -64,6 +64,14 @@ def add_parser(subparsers: Any) -> None:
         "experiments/published_100k/published_100k.csv",
     )
     parser.add_argument(
+        "--smallest-effect",
+        type=float,
+        default=None,
+        metavar="DELTA",
+        help="smallest effect of interest in human-normalised IQM points, for the equivalence reading (two "
+        "one-sided tests); default: the spec's 'smallest_effect' (declare it there, before the first run)",
+    )
+    parser.add_argument(
         "--no-figures",
         action="store_true",
         help="write the tables, CSV files and report.md without drawing the figures (same numbers, about half the "
@@ -84,6 +92,14 @@ def add_parser(subparsers: Any) -> None:
         "improvement with CIs, and what they say) into FILE, between its two marker lines "
         f"'{BEGIN}' and '{END}' (repeatable; e.g. a study's README)",
     )
+    parser.add_argument(
+        "--answer-block",
+        default=None,
+        metavar="NAME",
+        help="write into the block named NAME ('<!-- rl-coordconv answer NAME: begin ...' and "
+        "'<!-- rl-coordconv answer NAME: end -->') instead of the unnamed one, so one file can quote several "
+        "studies (e.g. --answer-block a2c-atari5)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -101,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     from rl_coordconv.sweep.spec import planned_cells
 
     for path in args.answer_into:  # refuse a file without markers before the minutes of analysis
-        check_markers(path)
+        check_markers(path, args.answer_block)
     report = analyze(
         args.dir,
         out=args.out,
@@ -113,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         published=args.published,
         planned=planned_cells(args.dir),
         figures=not args.no_figures,
+        smallest_effect=args.smallest_effect,
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
@@ -124,6 +141,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {report.markdown}")
     answer = (report.out / "answer.md").read_text(encoding="utf-8")
     for path in args.answer_into:
-        splice_answer(path, answer)
+        splice_answer(path, answer, args.answer_block)
         print(f"answer written into {path}")
     return 0
