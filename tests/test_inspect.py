@@ -1,4 +1,5 @@
-"""``rl-coordconv inspect``: coordinate terms, translation probe, saliency and GIF of a trained run.
+"""``rl-coordconv inspect``: coordinate terms, translation probe, saliency and GIF of a trained run, each beside
+the untrained network of the same seed.
 
 Two tiny PPO runs (256 agent steps, 2 environments, one final evaluation game) of Breakout, ``coordconv`` and
 ``nature`` with the same seed, side by side as a sweep keeps them; a policy built to depend on position
@@ -19,21 +20,31 @@ import pytest
 import torch
 from gymnasium import spaces
 from PIL import Image
+from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
 from rl_coordconv import runfolder
+from rl_coordconv.atari import make_vec_env
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 from rl_coordconv.export import export_records
 from rl_coordconv.extractors import EXTRACTORS, policy_kwargs_for
 from rl_coordconv.inspection import Inspection, compute_inspection, inspect_run
-from rl_coordconv.inspection.compare import add_inspect_section, comparison_table, ensure_inspections, over_games
+from rl_coordconv.inspection.compare import (
+    COMPARISON_COLUMNS,
+    UNTRAINED_COLUMNS,
+    add_inspect_section,
+    comparison_table,
+    ensure_inspections,
+    over_games,
+)
 from rl_coordconv.inspection.coord_terms import coordconv_layers, coordinate_terms
 from rl_coordconv.inspection.probe import SHIFTS, shift_frames, translation_probe
 from rl_coordconv.inspection.saliency import perturbation_saliency
 from rl_coordconv.inspection.source import matching_run, open_run
-from rl_coordconv.training import train
+from rl_coordconv.inspection.untrained import measure_untrained, recorded_coord_init, untrained_model
+from rl_coordconv.training import derive_seeds, train
 
 GAME = "Breakout"
 STEPS = 256
@@ -104,7 +115,8 @@ def test_inspect_writes_maps_probe_saliency_and_gif(inspected, coord_run: Path, 
     assert not [p for p in coord_run.iterdir() if p.name.startswith(".inspect")]  # no temporary folder left
 
     maps = np.load(out / "coord_terms.npz")
-    assert list(maps) == ["features_extractor.cnn.0"] and maps["features_extractor.cnn.0"].shape == (32, 20, 20)
+    assert list(maps) == ["features_extractor.cnn.0", "untrained.features_extractor.cnn.0"]
+    assert maps["features_extractor.cnn.0"].shape == maps["untrained.features_extractor.cnn.0"].shape == (32, 20, 20)
     filters = rows(out / "coord_terms.csv")
     assert len(filters) == 32 and {r["layer"] for r in filters} == {"features_extractor.cnn.0"}
     assert all(float(r["ratio"]) == pytest.approx(float(r["coord_rms"]) / float(r["image_rms"])) for r in filters)
@@ -119,30 +131,127 @@ def test_inspect_writes_maps_probe_saliency_and_gif(inspected, coord_run: Path, 
     assert summary["frames"]["games"] == 1 and summary["baseline"]["run"] == nature_run.name
 
     probe = rows(out / "probe.csv")
-    assert len(probe) == 2 * 2 * len(SHIFTS)  # (this run, matching nature run) x (horizontal, vertical) x k
-    assert {r["extractor"] for r in probe} == {"coordconv", "nature"}
+    assert len(probe) == 3 * 2 * len(SHIFTS)  # (this run, its untrained net, nature run) x (horizontal, vertical) x k
+    assert {(r["policy"], r["extractor"]) for r in probe} == {
+        ("this run", "coordconv"),
+        ("untrained (same seed)", "coordconv"),
+        ("matching nature run", "nature"),
+    }
+    assert summary["untrained"]["coord_init"] == "zeros" and summary["untrained"]["seed"] == derive_seeds(0)["training"]
 
     assert summary["gif"]["images"] == inspected.gif_images > 1
     with Image.open(out / "game.gif") as gif:  # Pillow merges repeated images, adding up their durations
         assert gif.format == "GIF" and gif.size == (160, 210) and 1 < gif.n_frames <= inspected.gif_images
     text = (out / "inspect.md").read_text()
     assert nature_run.name in text and "game.gif" in text and "No coordinate channels" not in text
+    assert "*untrained* network" in text and "`coord_init='zeros'`" in text and "TV coordconv untrained" in text
 
 
 def test_probe_is_exactly_zero_without_a_shift(inspected, coord_run: Path) -> None:
     zero = [r for r in rows(coord_run / "inspect" / "probe.csv") if r["shift"] == "0"]
-    assert len(zero) == 4
+    assert len(zero) == 6  # (this run, its untrained network, the nature run) x 2 axes
     for row in zero:
         assert float(row["tv_mean"]) == 0.0 and float(row["value_change_mean"]) == 0.0
     assert any(float(r["tv_mean"]) > 0 for r in rows(coord_run / "inspect" / "probe.csv"))
 
 
 def test_the_same_call_gives_the_same_numbers(inspected, coord_run: Path) -> None:
-    again = compute_inspection(coord_run, compare=False, **FAST)
+    """Seeded, and the untrained reference (whose construction seeds SB3's global generators) leaves the
+    inspection's other numbers as they are without it."""
+    again = compute_inspection(coord_run, compare=False, untrained=False, **FAST)
     np.testing.assert_array_equal(again.frames.observations, inspected.frames.observations)
-    assert again.probe == inspected.probe
+    assert again.probe == inspected.probe and again.untrained is None
     np.testing.assert_array_equal(again.terms[0].image_rms, inspected.terms[0].image_rms)
     np.testing.assert_array_equal(again.saliency, inspected.saliency)
+
+
+# -- the untrained reference ------------------------------------------------------------------------
+
+
+def fresh_sb3_policy(run_dir: Path, **extractor_kwargs: object) -> ActorCriticPolicy:
+    """The run's policy at agent step 0 built by plain SB3 (no rl_coordconv builder): PPO's CnnPolicy with
+    the extractor's fair kwargs, seeded with the run's training seed, on the run's game."""
+    config = runfolder.RunConfig.read(run_dir)
+    seed = derive_seeds(config.seed)["training"]
+    env = make_vec_env(GAME, TINY["n_envs"], seed, backend=config.backend)
+    try:
+        model = PPO(
+            "CnnPolicy", env, policy_kwargs=policy_kwargs_for(config.extractor, **extractor_kwargs), seed=seed,
+            n_steps=64, batch_size=64, n_epochs=1, device="cpu",
+        )  # fmt: skip
+    finally:
+        env.close()
+    return model.policy.eval()
+
+
+def assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for key in sa:
+        assert torch.equal(sa[key], sb[key]), key
+
+
+def test_the_untrained_reference_of_a_zeros_init_coordconv_has_coordinate_term_exactly_zero(
+    inspected, coord_run: Path
+) -> None:
+    reference = inspected.untrained
+    assert reference is not None and reference.coord_init == "zeros" and len(reference.terms) == 1
+    (fresh,), (trained,) = reference.terms, inspected.terms
+    assert (fresh.coord_rms == 0.0).all() and (fresh.ratio == 0.0).all() and reference.median_ratio() == 0.0
+    np.testing.assert_array_equal(fresh.maps, np.broadcast_to(fresh.bias[:, None, None], fresh.maps.shape))
+    assert (trained.coord_rms > 0).all()  # 256 agent steps of Adam moved every coordinate weight off 0
+    filters = rows(coord_run / "inspect" / "coord_terms.csv")
+    assert all(float(r["untrained_coord_rms"]) == 0.0 and float(r["untrained_ratio"]) == 0.0 for r in filters)
+    assert [float(r["untrained_image_rms"]) for r in filters] == pytest.approx(fresh.image_rms.tolist(), rel=1e-12)
+    maps = np.load(coord_run / "inspect" / "coord_terms.npz")
+    np.testing.assert_array_equal(maps["untrained.features_extractor.cnn.0"], fresh.maps)
+
+
+def test_the_untrained_reference_is_the_policy_built_fresh_at_the_runs_seed(
+    inspected, coord_run: Path, nature_run: Path
+) -> None:
+    """Equal to plain SB3's policy at the run's training seed, weight for weight, and measured as such on the
+    inspection's frames; trained, the run's weights are no longer those. With coord_init="zeros" the
+    untrained coordconv and nature networks of one seed are one function: their probes agree."""
+    run = open_run(coord_run)
+    built = untrained_model(run).policy
+    expected = fresh_sb3_policy(coord_run)
+    assert_same_weights(built, expected)
+    trained = inspected.model.policy.state_dict()
+    assert not torch.equal(
+        trained["features_extractor.cnn.0.weight"], built.state_dict()["features_extractor.cnn.0.weight"]
+    )
+    frames = inspected.frames.observations
+    assert inspected.untrained is not None
+    assert inspected.untrained.probe == translation_probe(expected, frames)
+    (term,) = coordinate_terms(expected, frames)
+    np.testing.assert_array_equal(inspected.untrained.terms[0].image_rms, term.image_rms)
+    nature = measure_untrained(open_run(nature_run), frames)
+    assert nature.coord_init is None and nature.terms == [] and nature.median_ratio() is None
+    for a, b in zip(inspected.untrained.probe, nature.probe, strict=True):
+        assert (a.axis, a.shift) == (b.axis, b.shift)
+        assert a.tv_mean == pytest.approx(b.tv_mean, abs=1e-6)
+        assert a.value_change_mean == pytest.approx(b.value_change_mean, abs=1e-6)
+
+
+def test_a_record_without_coord_init_gets_the_joint_reference(coord_run: Path, tmp_path: Path) -> None:
+    """Runs recorded before coord_init existed (results/atari100k) drew image and coordinate weights
+    together: their reference is built so, and is the joint policy plain SB3 builds at their seed."""
+    legacy = tmp_path / coord_run.name
+    shutil.copytree(coord_run, legacy, ignore=shutil.ignore_patterns("inspect", "tb"))
+    config = runfolder.RunConfig.read(legacy)
+    assert recorded_coord_init(config) == "zeros"
+    kwargs = {k: v for k, v in config.policy["features_extractor_kwargs"].items() if k != "coord_init"}
+    config = dataclasses.replace(config, policy={**config.policy, "features_extractor_kwargs": kwargs})
+    config.write(legacy)
+    assert recorded_coord_init(runfolder.RunConfig.read(legacy)) == "joint"
+    built = untrained_model(open_run(legacy)).policy
+    (_, layer), *_ = coordconv_layers(built)
+    assert layer.coord_init == "joint" and layer.weight.shape == (32, 6, 8, 8) and layer.weight_coords is None
+    assert_same_weights(built, fresh_sb3_policy(legacy, coord_init="joint"))
+    frames = random_frames(4)
+    (term,) = measure_untrained(open_run(legacy), frames).terms
+    assert (term.coord_rms > 0).all()  # drawn, not zero
 
 
 def test_nature_has_no_coordinate_channels(inspected, nature_run: Path) -> None:
@@ -183,6 +292,12 @@ def test_inspect_on_a_sweep_folder_inspects_the_runs_that_need_it(
     assert out == [f"inspection: {nature_run / 'inspect' / 'inspect.md'}", f"1 run(s) inspected now under {sweep}"]
     assert summary.read_text() == before  # seeded: the same numbers again
     os.utime(model, ns=(kept.st_atime_ns, kept.st_mtime_ns))  # as the other tests found it
+    older = json.loads(before)
+    del older["untrained"]  # an inspection made before the untrained reference existed: redone to add it
+    summary.write_text(json.dumps(older))
+    assert main(["inspect", str(sweep), "--no-gif", "--frames", "16"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"1 run(s) inspected now under {sweep}"
+    assert summary.read_text() == before
     unfinished = tmp_path / "part" / "runs" / nature_run.name
     shutil.copytree(nature_run, unfinished, ignore=shutil.ignore_patterns("inspect"))
     (unfinished / runfolder.STATUS).unlink()  # weights, but the run is not complete: not inspected
@@ -223,6 +338,17 @@ def test_analyze_inspect_compares_extractors_per_game(inspected, sweep: Path, tm
     by_extractor = {r["extractor"]: r for r in comparison}
     assert by_extractor["nature"]["median_ratio"] == "" and float(by_extractor["coordconv"]["median_ratio"]) > 0
     assert all(r["seeds"] == "1" for r in comparison)
+    # the untrained reference beside every number: zero coordinate term, and each run's own probe
+    assert set(UNTRAINED_COLUMNS) <= set(comparison[0])
+    assert by_extractor["nature"]["untrained_median_ratio"] == ""
+    assert float(by_extractor["coordconv"]["untrained_median_ratio"]) == 0.0
+    probe = {(r.axis, r.shift): r for r in inspected.untrained.probe}
+    for r in comparison:
+        if r["extractor"] == "coordconv":
+            assert float(r["untrained_tv_mean"]) == probe[r["axis"], int(r["shift"])].tv_mean
+    assert "In brackets: the same numbers of each run's *untrained* network" in text
+    ratio = float(by_extractor["coordconv"]["median_ratio"])
+    assert f"| `coordconv` | 1 | {ratio:.3g} (0) |" in text
 
 
 def test_analyze_inspect_flag(inspected, sweep: Path) -> None:
@@ -327,6 +453,18 @@ def test_comparison_takes_medians_over_seeds() -> None:
             "value_change_mean": 0.8,
         }
     ]
+    # with the untrained reference in some summaries: its medians over the seeds that have it, beside
+    with_reference = [summary(0, 0.1, 0.2), summary(1, 0.3, 0.4), summary(2, 0.5, 0.9)]
+    for s, (ratio, tv) in zip(with_reference[:2], ((0.0, 0.05), (0.0, 0.15))):
+        s["untrained"] = {"median_ratio": ratio, "probe": [{"axis": "horizontal", "shift": 8, "tv_mean": tv,
+                                                            "value_change_mean": 3 * tv}]}  # fmt: skip
+    (row,) = comparison_table(with_reference).to_dict("records")
+    assert (row["median_ratio"], row["tv_mean"]) == (0.3, 0.4)
+    assert row["untrained_median_ratio"] == 0.0
+    assert (row["untrained_tv_mean"], row["untrained_value_change_mean"]) == pytest.approx((0.1, 0.3))
+    summaries = [summary(0, None, 0.2)]
+    summaries[0]["untrained"] = None  # an inspection asked for without it
+    assert list(comparison_table(summaries).columns) == list(COMPARISON_COLUMNS)
 
 
 # -- every registered extractor -------------------------------------------------------------------

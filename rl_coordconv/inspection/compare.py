@@ -6,6 +6,12 @@ medians over its seeds of the per-run numbers in ``inspect/summary.json``: the m
 ratio over the CoordConv filters, and the translation probe's mean total-variation distance and mean
 absolute value change at each shift. Each run is probed on frames of its own games.
 
+Where the inspections hold the untrained reference (:mod:`~rl_coordconv.inspection.untrained`: each run's
+network as training built it, measured on the same frames), ``inspect_comparison.csv`` gains
+:data:`UNTRAINED_COLUMNS` (medians over seeds of the same numbers) and every cell of the section reads
+"trained (untrained)"; inspections made before the reference existed leave those columns out (when none
+has it) or empty.
+
 Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
 (algorithm, game) unless figures are off, and a section appended to ``report.md``: first, how many of
 the complete runs have an inspection (naming those without one); then, per algorithm, each extractor's
@@ -32,6 +38,7 @@ from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "UNTRAINED_COLUMNS",
     "ensure_inspections",
     "read_summaries",
     "comparison_table",
@@ -51,6 +58,9 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "tv_mean",
     "value_change_mean",
 )
+
+#: Columns added to :data:`COMPARISON_COLUMNS` when some inspection has the untrained reference.
+UNTRAINED_COLUMNS: tuple[str, ...] = ("untrained_median_ratio", "untrained_tv_mean", "untrained_value_change_mean")
 
 _HEADING = "## Inside the agents (`--inspect`)"
 
@@ -86,10 +96,13 @@ def _read_summary(run_dir: Path) -> dict[str, Any] | None:
 
 
 def _up_to_date(run_dir: Path) -> bool:
+    """An inspection newer than the run's weights, readable, and with the untrained reference (an older one,
+    made before the reference existed, is redone where the weights are there to redo it)."""
     summary = _summary_path(run_dir)
     model = run_dir / runfolder.MODEL
     fresh = summary.is_file() and summary.stat().st_mtime >= model.stat().st_mtime
-    return fresh and _read_summary(run_dir) is not None
+    data = _read_summary(run_dir) if fresh else None
+    return data is not None and "untrained" in data
 
 
 def ensure_inspections(
@@ -103,9 +116,10 @@ def ensure_inspections(
 ) -> list[Path]:
     """Inspect every run folder under ``root`` that has a final model but no up-to-date inspection.
 
-    An inspection older than the run's ``model.zip``, or one whose ``summary.json`` does not read, is
-    redone; runs not complete, or without a model (exported records), are skipped. Each inspection replaces
-    its folder whole, so an interrupted call loses at most the run in progress and the next call goes on.
+    An inspection older than the run's ``model.zip``, one whose ``summary.json`` does not read, or one
+    without the untrained reference (made before it existed) is redone; runs not complete, or without a
+    model (exported records), are skipped. Each inspection replaces its folder whole, so an interrupted call
+    loses at most the run in progress and the next call goes on.
 
     :param root: a sweep folder (or any folder of run folders)
     :param games: whole games per inspection (as ``rl-coordconv inspect --games``)
@@ -144,38 +158,44 @@ def comparison_table(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Medians over seeds, per (algo, game, extractor, axis, shift).
 
     :param summaries: parsed ``summary.json`` files (one per run)
-    :return: a frame with :data:`COMPARISON_COLUMNS`; ``median_ratio`` is NaN for extractors without
-        CoordConv layers; ``seeds`` counts the runs behind each median
+    :return: a frame with :data:`COMPARISON_COLUMNS`, and :data:`UNTRAINED_COLUMNS` when some summary has
+        the untrained reference (NaN where a run's has none); ``median_ratio`` is NaN for extractors
+        without CoordConv layers; ``seeds`` counts the runs behind each median
     """
+    with_reference = any(isinstance(s.get("untrained"), dict) for s in summaries)
+    columns = list(COMPARISON_COLUMNS) + (list(UNTRAINED_COLUMNS) if with_reference else [])
     rows = []
     for s in summaries:
         ratio = s.get("median_ratio")
+        found = s.get("untrained")
+        reference: dict[str, Any] = found if isinstance(found, dict) else {}
+        fresh_ratio = reference.get("median_ratio")
+        fresh_probe = {(p["axis"], int(p["shift"])): p for p in reference.get("probe", [])}
         for p in s.get("probe", []):
-            rows.append(
-                {
-                    "algo": s["algo"],
-                    "game": s["game"],
-                    "extractor": s["extractor"],
-                    "seed": s["seed"],
-                    "median_ratio": np.nan if ratio is None else float(ratio),
-                    "axis": p["axis"],
-                    "shift": int(p["shift"]),
-                    "tv_mean": float(p["tv_mean"]),
-                    "value_change_mean": float(p["value_change_mean"]),
-                }
-            )
+            row = {
+                "algo": s["algo"],
+                "game": s["game"],
+                "extractor": s["extractor"],
+                "seed": s["seed"],
+                "median_ratio": np.nan if ratio is None else float(ratio),
+                "axis": p["axis"],
+                "shift": int(p["shift"]),
+                "tv_mean": float(p["tv_mean"]),
+                "value_change_mean": float(p["value_change_mean"]),
+            }
+            if with_reference:
+                fresh = fresh_probe.get((p["axis"], int(p["shift"])), {})
+                row["untrained_median_ratio"] = np.nan if fresh_ratio is None else float(fresh_ratio)
+                row["untrained_tv_mean"] = float(fresh.get("tv_mean", np.nan))
+                row["untrained_value_change_mean"] = float(fresh.get("value_change_mean", np.nan))
+            rows.append(row)
     if not rows:
-        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
+        return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)
     keys = ["algo", "game", "extractor", "axis", "shift"]
-    grouped = frame.groupby(keys, sort=True)
-    out = grouped.agg(
-        seeds=("seed", "nunique"),
-        median_ratio=("median_ratio", "median"),
-        tv_mean=("tv_mean", "median"),
-        value_change_mean=("value_change_mean", "median"),
-    ).reset_index()
-    return out[list(COMPARISON_COLUMNS)]
+    medians = {c: (c, "median") for c in columns if c not in keys and c != "seeds"}
+    out = frame.groupby(keys, sort=True).agg(seeds=("seed", "nunique"), **medians).reset_index()
+    return out[columns]
 
 
 def over_games(table_df: pd.DataFrame, shift: int) -> pd.DataFrame:
@@ -184,33 +204,34 @@ def over_games(table_df: pd.DataFrame, shift: int) -> pd.DataFrame:
     :param table_df: :func:`comparison_table`'s frame
     :param shift: the probe's shift k
     :return: one row per (algo, extractor): ``games``; the medians over games of ``median_ratio``,
-        ``tv_h``, ``tv_v``, ``dv_h``, ``dv_v``; and, for an extractor other than ``nature``,
+        ``tv_h``, ``tv_v``, ``dv_h``, ``dv_v`` (and of the untrained reference's, prefixed ``untrained_``,
+        when the table has :data:`UNTRAINED_COLUMNS`); and, for an extractor other than ``nature``,
         ``paired_games`` (games where both have the probe) with ``tv_h_above`` and ``tv_v_above``: in how
         many of them its TV exceeds ``nature``'s (NaN for ``nature`` itself)
     """
-    columns = ["algo", "extractor", "games", "median_ratio", "tv_h", "tv_v", "dv_h", "dv_v"]
-    columns += ["paired_games", "tv_h_above", "tv_v_above"]
+    prefixes = [""] + (["untrained_"] if set(UNTRAINED_COLUMNS) <= set(table_df.columns) else [])
+    measures = [f"{p}{m}" for p in prefixes for m in ("median_ratio", "tv_h", "tv_v", "dv_h", "dv_v")]
+    columns = ["algo", "extractor", "games", *measures, "paired_games", "tv_h_above", "tv_v_above"]
     at = table_df[table_df["shift"] == shift]
     if at.empty:
         return pd.DataFrame(columns=columns)
-    values = ["tv_mean", "value_change_mean", "median_ratio"]
+    values = [f"{p}{m}" for p in prefixes for m in ("tv_mean", "value_change_mean", "median_ratio")]
     wide = at.set_index(["algo", "game", "extractor", "axis"])[values].unstack("axis")
-    per_game = pd.DataFrame(
-        {
-            "median_ratio": wide["median_ratio"].max(axis=1),  # the same on both axes (NaN without coordinates)
-            "tv_h": wide["tv_mean"].get("horizontal", np.nan),
-            "tv_v": wide["tv_mean"].get("vertical", np.nan),
-            "dv_h": wide["value_change_mean"].get("horizontal", np.nan),
-            "dv_v": wide["value_change_mean"].get("vertical", np.nan),
-        }
-    ).reset_index()
+    parts = {}
+    for p in prefixes:
+        # the ratio is the same on both axes (NaN without coordinates)
+        parts[f"{p}median_ratio"] = wide[f"{p}median_ratio"].max(axis=1)
+        for short, long in (("tv", "tv_mean"), ("dv", "value_change_mean")):
+            parts[f"{p}{short}_h"] = wide[f"{p}{long}"].get("horizontal", np.nan)
+            parts[f"{p}{short}_v"] = wide[f"{p}{long}"].get("vertical", np.nan)
+    per_game = pd.DataFrame(parts).reset_index()
     rows = []
     for algo, block in per_game.groupby("algo", sort=True):
         base = block[block["extractor"] == _baseline()].set_index("game")
         for extractor in _extractor_order(block["extractor"].unique().tolist()):
             own = block[block["extractor"] == extractor].set_index("game")
             row: dict[str, Any] = {"algo": algo, "extractor": extractor, "games": len(own)}
-            for key in ("median_ratio", "tv_h", "tv_v", "dv_h", "dv_v"):
+            for key in measures:
                 row[key] = float(own[key].median()) if own[key].notna().any() else np.nan
             if extractor == _baseline():
                 row.update(paired_games=np.nan, tv_h_above=np.nan, tv_v_above=np.nan)
@@ -224,29 +245,41 @@ def over_games(table_df: pd.DataFrame, shift: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _cell(trained: float, untrained: float | None = None) -> str:
+    """A number, and the untrained reference's in brackets when the table has one ('-' for NaN)."""
+    text = fmt(float(trained))
+    return text if untrained is None else f"{text} ({fmt(float(untrained))})"
+
+
+def _shift_cell(at: pd.DataFrame, column: str, axis: str, fresh: bool) -> str:
+    """One extractor's ``column`` on ``axis`` at the section's shift (``at``: rows indexed by axis)."""
+    reference = float(at[f"untrained_{column}"].get(axis, np.nan)) if fresh else None
+    return _cell(float(at[column].get(axis, np.nan)), reference)
+
+
 def _over_games_section(table_df: pd.DataFrame, largest: int) -> str:
     summary = over_games(table_df, largest)
+    fresh = "untrained_tv_h" in summary.columns
+    keys = ("median_ratio", "tv_h", "tv_v", "dv_h", "dv_v")
     parts = []
     for algo, block in summary.groupby("algo", sort=True):
         rows = [
             [
-                f"`{r.extractor}`",
-                int(r.games),
-                fmt(float(r.median_ratio)),
-                fmt(float(r.tv_h)),
-                fmt(float(r.tv_v)),
-                fmt(float(r.dv_h)),
-                fmt(float(r.dv_v)),
+                f"`{r['extractor']}`",
+                int(r["games"]),
+                *(_cell(r[k], r[f"untrained_{k}"] if fresh else None) for k in keys),
                 "-"
-                if np.isnan(r.paired_games)
-                else f"{int(r.tv_h_above)} / {int(r.tv_v_above)} of {int(r.paired_games)}",
+                if np.isnan(r["paired_games"])
+                else f"{int(r['tv_h_above'])} / {int(r['tv_v_above'])} of {int(r['paired_games'])}",
             ]
-            for r in block.itertuples()
+            for r in block.to_dict("records")
         ]
         parts.append(f"\n### {algo.upper()}: over the games\n\n")
         parts.append(
             f"Medians over games of the per-game medians below (k = {largest}); the last column counts the games "
-            f"where the extractor's TV exceeds `{_baseline()}`'s, horizontally / vertically.\n\n"
+            f"where the extractor's TV exceeds `{_baseline()}`'s, horizontally / vertically."
+            + (" In brackets: the untrained networks of the same seeds." if fresh else "")
+            + "\n\n"
         )
         parts.append(
             table(
@@ -283,6 +316,22 @@ def _coverage_line(complete: int, missing: Sequence[Path]) -> str:
     )
 
 
+def _reference_line(table_df: pd.DataFrame) -> str:
+    """Whether the cells carry the untrained reference, and what it is."""
+    if table_df.empty:
+        return ""
+    if set(UNTRAINED_COLUMNS) <= set(table_df.columns):
+        return (
+            "\nIn brackets: the same numbers of each run's *untrained* network, the model as training built it "
+            "before the first update (same extractor, hyperparameters, seed and recorded CoordConv initialisation), "
+            "on the same frames: the difference is what training changed ('-' where an inspection predates it).\n"
+        )
+    return (
+        "\nThese inspections hold no untrained reference (they predate it): `rl-coordconv inspect` on the runs, "
+        "with their weights, adds the untrained network of each seed beside the trained one.\n"
+    )
+
+
 def _section(
     table_df: pd.DataFrame,
     out: Path,
@@ -303,6 +352,7 @@ def _section(
         "frames move horizontally (h) or vertically (v). All shifts: `inspect_comparison.csv`; each run's "
         "own maps, probe, saliency and game: its `inspect/inspect.md` (linked by seed where the run folder "
         "holds it: exported records keep only the numbers).\n",
+        _reference_line(table_df),
         _coverage_line(complete, missing),
     ]
     if not figures:
@@ -314,9 +364,11 @@ def _section(
         if figures:
             save_figure(probe_figure(_curves(block), title, "mean over frames, median over seeds"), out / figure)
         rows = []
+        fresh = set(UNTRAINED_COLUMNS) <= set(block.columns)
         for extractor in _extractor_order(block["extractor"].tolist()):
             own = block[block["extractor"] == extractor]
             at = own[own["shift"] == largest].set_index("axis")
+
             links = [
                 _seed_link(summary["seed"], run_dir / INSPECT_DIR / "inspect.md", out)
                 for run_dir, summary in runs
@@ -326,11 +378,11 @@ def _section(
                 [
                     f"`{extractor}`",
                     int(own["seeds"].max()),
-                    fmt(float(own["median_ratio"].iloc[0])),
-                    fmt(float(at["tv_mean"].get("horizontal", np.nan))),
-                    fmt(float(at["tv_mean"].get("vertical", np.nan))),
-                    fmt(float(at["value_change_mean"].get("horizontal", np.nan))),
-                    fmt(float(at["value_change_mean"].get("vertical", np.nan))),
+                    _cell(own["median_ratio"].iloc[0], own["untrained_median_ratio"].iloc[0] if fresh else None),
+                    _shift_cell(at, "tv_mean", "horizontal", fresh),
+                    _shift_cell(at, "tv_mean", "vertical", fresh),
+                    _shift_cell(at, "value_change_mean", "horizontal", fresh),
+                    _shift_cell(at, "value_change_mean", "vertical", fresh),
                     ", ".join(links),
                 ]
             )

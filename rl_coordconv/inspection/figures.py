@@ -76,21 +76,32 @@ def coord_maps_figure(term: CoordTerm, title: str) -> Figure:
     return fig
 
 
-def ratio_histogram(terms: Sequence[CoordTerm], title: str) -> Figure:
+def _positive(terms: Sequence[CoordTerm]) -> list[np.ndarray]:
+    return [t.ratio[np.isfinite(t.ratio) & (t.ratio > 0)] for t in terms]
+
+
+def ratio_histogram(terms: Sequence[CoordTerm], title: str, untrained: Sequence[CoordTerm] | None = None) -> Figure:
     """Histogram of every filter's coordinate-to-image ratio, one colour per layer, log-scaled ratios.
 
     :param terms: the policy's CoordConv layers
     :param title: the figure's title
+    :param untrained: the same layers of the untrained network of the same seed, drawn as one black
+        outline over all layers (a legend entry says so when all of its ratios are 0: a log axis has no 0)
     :return: the figure
     """
     fig = Figure(figsize=(5.5, 3.2))
     ax = fig.subplots()
-    ratios = [t.ratio[np.isfinite(t.ratio) & (t.ratio > 0)] for t in terms]
-    pooled = np.concatenate(ratios) if ratios else np.array([])
+    ratios = _positive(terms)
+    fresh = np.concatenate(_positive(untrained)) if untrained else np.array([])
+    pooled = np.concatenate([*ratios, fresh]) if ratios else fresh
     if pooled.size:
         low, high = np.log10(pooled.min()), np.log10(pooled.max())
         edges = np.logspace(low - 0.05, high + 0.05, 25)
         ax.hist(ratios, bins=edges.tolist(), stacked=True, label=[t.layer for t in terms])
+        if fresh.size:
+            ax.hist(fresh, bins=edges.tolist(), histtype="step", color="black", label="untrained, same seed")
+        elif untrained:
+            ax.plot([], [], color="black", label="untrained, same seed: every ratio 0")
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))

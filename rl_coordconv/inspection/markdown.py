@@ -39,17 +39,87 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _probe_table(probe: Sequence[ProbeRow], baseline: Sequence[ProbeRow] | None, name: str) -> str:
-    other = {(r.axis, r.shift): r for r in baseline or []}
-    header = ["axis", "k (pixels)", f"TV {name}", f"abs. value change {name}"]
+def _probe_table(
+    probe: Sequence[ProbeRow],
+    baseline: Sequence[ProbeRow] | None,
+    name: str,
+    untrained: Sequence[ProbeRow] | None = None,
+) -> str:
+    """The probe per axis and k: this run (trained, then untrained when given), then the matching nature run."""
+    columns = [(name, probe)]
+    if untrained is not None:
+        columns.append((f"{name} untrained", untrained))
     if baseline:
-        header += ["TV nature", "abs. value change nature"]
-    rows = []
+        columns.append(("nature", baseline))
+    header = ["axis", "k (pixels)"]
+    header += [f"TV {label}" for label, _ in columns] + [f"abs. value change {label}" for label, _ in columns]
+    found = [{(r.axis, r.shift): r for r in rows} for _, rows in columns]
+    body = []
     for r in probe:
-        row = [r.axis, r.shift, fmt(r.tv_mean), fmt(r.value_change_mean)]
-        if baseline:
-            b = other.get((r.axis, r.shift))
-            row += [fmt(b.tv_mean if b else None), fmt(b.value_change_mean if b else None)]
+        matched = [f.get((r.axis, r.shift)) for f in found]
+        body.append(
+            [r.axis, r.shift]
+            + [fmt(m.tv_mean if m else None) for m in matched]
+            + [fmt(m.value_change_mean if m else None) for m in matched]
+        )
+    return table(header, body)
+
+
+def _untrained_note(inspection: Inspection) -> str:
+    """What the untrained reference is, in one paragraph (or that it was not asked for)."""
+    reference = inspection.untrained
+    if reference is None:
+        return "No untrained reference was asked for.\n"
+    if reference.coord_init is None:
+        init = ""
+    elif reference.coord_init == "zeros":
+        init = (
+            ", CoordConv weights initialised `coord_init='zeros'` as the run recorded: its coordinate weights "
+            "start at 0, so its coordinate term is exactly 0"
+        )
+    else:
+        init = (
+            f", CoordConv weights initialised `coord_init={reference.coord_init!r}` as the run recorded (image "
+            "and coordinate weights drawn together; a `config.yaml` without `coord_init` predates the option "
+            "and means this)"
+        )
+    return (
+        "Beside each number stands the same number of the *untrained* network of this run: the model as "
+        f"training built it before the first update (same extractor, hyperparameters and training seed "
+        f"{reference.seed}{init}), measured on the same frames, so the difference is what training changed.\n"
+    )
+
+
+def _terms_table(inspection: Inspection) -> str:
+    """Per CoordConv layer: the ratio's median, min and max, and the medians of its two parts, each
+    trained and (when measured) untrained; the number of filters whose ratio grew in training."""
+    fresh = {t.layer: t for t in (inspection.untrained.terms if inspection.untrained is not None else [])}
+    header = ["layer", "filters", "input", "map", "median ratio", "min ratio", "max ratio"]
+    if fresh:
+        header += ["median ratio untrained", "filters whose ratio grew"]
+        header += ["median coord RMS (untrained)", "median image RMS (untrained)"]
+    rows = []
+    for t in inspection.terms:
+        ratio = t.ratio
+        row: list[object] = [
+            f"`{t.layer}`",
+            t.maps.shape[0],
+            "x".join(map(str, t.input_shape)),
+            "x".join(map(str, t.maps.shape[1:])),
+            fmt(float(np.median(ratio))),
+            fmt(float(np.min(ratio))),
+            fmt(float(np.max(ratio))),
+        ]
+        u = fresh.get(t.layer)
+        if fresh and u is None:
+            row += ["-"] * 4
+        elif u is not None:
+            row += [
+                fmt(float(np.median(u.ratio))),
+                f"{int(np.sum(ratio > u.ratio))} of {len(ratio)}",
+                f"{fmt(float(np.median(t.coord_rms)))} ({fmt(float(np.median(u.coord_rms)))})",
+                f"{fmt(float(np.median(t.image_rms)))} ({fmt(float(np.median(u.image_rms)))})",
+            ]
         rows.append(row)
     return table(header, rows)
 
@@ -69,6 +139,8 @@ def inspection_markdown(inspection: Inspection, files: Collection[str]) -> str:
         f"measured on {len(frames.observations)} observations sampled evenly from {len(frames.scores)} whole "
         f"game(s) of {run.game} played by this policy ({frames.agent_steps} agent steps, whole-game scores "
         f"{scores}; games seeded {frames.seed}).\n",
+        "\n",
+        _untrained_note(inspection),
         "\n## Coordinate terms\n\n",
     ]
     if not inspection.terms:
@@ -81,21 +153,7 @@ def inspection_markdown(inspection: Inspection, files: Collection[str]) -> str:
             "W_x) on the frames above: near 0, the filter ignores where it is; near 1 or more, position "
             "weighs as much as the image. Per filter: `coord_terms.csv`; maps: `coord_terms.npz`.\n\n"
         )
-        rows = []
-        for t in inspection.terms:
-            ratio = t.ratio
-            rows.append(
-                [
-                    f"`{t.layer}`",
-                    t.maps.shape[0],
-                    "x".join(map(str, t.input_shape)),
-                    "x".join(map(str, t.maps.shape[1:])),
-                    fmt(float(np.median(ratio))),
-                    fmt(float(np.min(ratio))),
-                    fmt(float(np.max(ratio))),
-                ]
-            )
-        parts.append(table(["layer", "filters", "input", "map", "median ratio", "min ratio", "max ratio"], rows))
+        parts.append(_terms_table(inspection))
         for t in inspection.terms:
             name = f"coord_maps_{''.join(c if c.isalnum() else '_' for c in t.layer)}.png"
             if name in files:
@@ -115,7 +173,8 @@ def inspection_markdown(inspection: Inspection, files: Collection[str]) -> str:
         "those on the unshifted observation: mean total-variation distance (0: same distribution, 1: "
         f"disjoint) and mean absolute value change.{baseline_note} Table: `probe.csv`.\n\n"
     )
-    parts.append(_probe_table(inspection.probe, inspection.baseline_probe, run.extractor))
+    untrained_probe = inspection.untrained.probe if inspection.untrained is not None else None
+    parts.append(_probe_table(inspection.probe, inspection.baseline_probe, run.extractor, untrained_probe))
     parts.append("\n![translation probe](probe.png)\n")
     parts.append("\n## Saliency\n\n")
     if "saliency.png" in files:

@@ -4,17 +4,23 @@
 
     inspect.md            what follows, tied together with captions
     summary.json          the numbers in one file (what ``analyze --inspect`` reads)
-    coord_terms.csv       one row per CoordConv filter: coord_rms, coord_span, bias, image_rms, ratio
-    coord_terms.npz       each CoordConv layer's maps, (filters, H_out, W_out), keyed by layer name
+    coord_terms.csv       one row per CoordConv filter: coord_rms, coord_span, bias, image_rms, ratio, and the
+                          same filter's untrained_coord_rms, untrained_image_rms, untrained_ratio
+    coord_terms.npz       each CoordConv layer's maps, (filters, H_out, W_out), keyed by layer name (the
+                          untrained network's under ``untrained.<layer>``)
     coord_maps_<layer>.png  one heat map per filter, one shared colour scale per layer
     coord_ratio.png       histogram of the per-filter ratios
     probe.csv             the translation probe, per policy, axis and shift k
-    probe.png             the probe against k, this run and the matching nature run
+    probe.png             the probe against k: this run, its untrained network, the matching nature run
     saliency.npz          the saliency frames (S, C, H, W), their maps (S, H, W) and their indices
     saliency.png          each frame beside its saliency
     game.gif              one whole game played by the policy
 
 The coordinate files are absent for an extractor without CoordConv layers (``nature``); inspect.md says so.
+Beside every number of the trained policy stands the same number of the *untrained* network of the same
+seed (:mod:`~rl_coordconv.inspection.untrained`: the model as training built it at agent step 0, with the
+CoordConv initialisation the run recorded), measured on the same frames, so a reader sees what training
+changed.
 Everything is written into a temporary folder that replaces ``inspect/`` at the end, so a reader never
 sees half an inspection. Games are seeded from the run's evaluation seed: the same call writes the same
 numbers.
@@ -51,6 +57,7 @@ from rl_coordconv.inspection.source import (
     play_frames,
     protocol_of,
 )
+from rl_coordconv.inspection.untrained import Untrained, measure_untrained
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -64,7 +71,20 @@ SUMMARY = runfolder.INSPECT_SUMMARY
 #: The extractor the probe compares with: the analysis' baseline.
 BASELINE = load.BASELINE
 
-COORD_COLUMNS = ("layer", "filter", "coord_rms", "coord_span", "bias", "image_rms", "ratio")
+COORD_COLUMNS = (
+    "layer",
+    "filter",
+    "coord_rms",
+    "coord_span",
+    "bias",
+    "image_rms",
+    "ratio",
+    "untrained_coord_rms",
+    "untrained_image_rms",
+    "untrained_ratio",
+)
+#: The ``policy`` of the untrained reference's rows in ``probe.csv``.
+UNTRAINED_POLICY = "untrained (same seed)"
 PROBE_COLUMNS = (
     "policy",
     "extractor",
@@ -94,6 +114,7 @@ class Inspection:
     :param gif_score: whole-game score of the recorded game (None until written)
     :param gif_images: images in the GIF
     :param model: the run's loaded model (None when not kept)
+    :param untrained: the same measurements on the run's untrained network (None when not asked for)
     """
 
     run: RunSource
@@ -108,6 +129,7 @@ class Inspection:
     gif_score: float | None = None
     gif_images: int = 0
     model: OnPolicyAlgorithm | None = field(default=None, repr=False)
+    untrained: Untrained | None = None
 
     def median_ratio(self) -> float | None:
         """Median over every CoordConv filter of coord_rms / image_rms (None without CoordConv layers)."""
@@ -124,6 +146,7 @@ def compute_inspection(
     saliency_frames: int = 4,
     shifts: Sequence[int] = SHIFTS,
     compare: bool = True,
+    untrained: bool = True,
     device: str = "cpu",
 ) -> Inspection:
     """Compute a run's inspection without writing anything.
@@ -134,6 +157,8 @@ def compute_inspection(
     :param saliency_frames: frames with a saliency map (evenly spaced among the kept frames)
     :param shifts: the probe's shifts k in pixels
     :param compare: also probe the matching ``nature`` run of the same sweep folder, if it has one
+    :param untrained: also measure the run's untrained network of the same seed on the same frames
+        (:func:`~rl_coordconv.inspection.untrained.measure_untrained`)
     :param device: torch device
     :return: the results
     :raises UserError: for a folder that is no complete run, or a bad count
@@ -156,7 +181,10 @@ def compute_inspection(
     count = min(saliency_frames, len(observations))
     indices = np.array(evenly_spaced(len(observations), count), dtype=int) if count else np.zeros(0, dtype=int)
     saliency = perturbation_saliency(policy, observations[indices]) if count else np.zeros((0, *observations.shape[2:]))
-    return Inspection(run, frames, terms, probe, baseline, baseline_probe, indices, saliency, model=model)
+    reference = measure_untrained(run, observations, shifts, device) if untrained else None
+    return Inspection(
+        run, frames, terms, probe, baseline, baseline_probe, indices, saliency, model=model, untrained=reference
+    )
 
 
 def inspect_run(
@@ -167,6 +195,7 @@ def inspect_run(
     saliency_frames: int = 4,
     shifts: Sequence[int] = SHIFTS,
     compare: bool = True,
+    untrained: bool = True,
     gif: bool = True,
     device: str = "cpu",
 ) -> Inspection:
@@ -178,6 +207,7 @@ def inspect_run(
     :param saliency_frames: frames with a saliency map
     :param shifts: the probe's shifts k in pixels
     :param compare: also probe the matching ``nature`` run of the same sweep folder, if it has one
+    :param untrained: also measure the run's untrained network of the same seed on the same frames
     :param gif: record one whole game as ``game.gif``
     :param device: torch device
     :return: the results, with ``out`` set
@@ -190,6 +220,7 @@ def inspect_run(
         saliency_frames=saliency_frames,
         shifts=shifts,
         compare=compare,
+        untrained=untrained,
         device=device,
     )
     write_inspection(inspection, gif=gif, device=device)
@@ -215,22 +246,28 @@ def _slug(layer: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in layer)
 
 
-def _coord_rows(terms: Sequence[CoordTerm]) -> list[list[Any]]:
+def _coord_rows(terms: Sequence[CoordTerm], untrained: Sequence[CoordTerm] = ()) -> list[list[Any]]:
+    """One row per filter; the untrained columns empty where the reference has no such layer."""
+    reference = {t.layer: t for t in untrained}
     rows = []
     for term in terms:
         ratio = term.ratio
+        fresh = reference.get(term.layer)
         for f in range(term.maps.shape[0]):
-            rows.append(
-                [
-                    term.layer,
-                    f,
-                    float(term.coord_rms[f]),
-                    float(term.coord_span[f]),
-                    float(term.bias[f]),
-                    float(term.image_rms[f]),
-                    float(ratio[f]),
-                ]
-            )
+            row: list[Any] = [
+                term.layer,
+                f,
+                float(term.coord_rms[f]),
+                float(term.coord_span[f]),
+                float(term.bias[f]),
+                float(term.image_rms[f]),
+                float(ratio[f]),
+            ]
+            if fresh is None:
+                row += ["", "", ""]
+            else:
+                row += [float(fresh.coord_rms[f]), float(fresh.image_rms[f]), float(fresh.ratio[f])]
+            rows.append(row)
     return rows
 
 
@@ -268,6 +305,16 @@ def _record_gif(inspection: Inspection, path: Path, device: str) -> None:
     inspection.gif_score, inspection.gif_images = score, images
 
 
+def _untrained_summary(reference: Untrained) -> dict[str, Any]:
+    return {
+        "coord_init": reference.coord_init,
+        "seed": reference.seed,
+        "coordconv_layers": [{"layer": t.layer, "median_ratio": float(np.median(t.ratio))} for t in reference.terms],
+        "median_ratio": reference.median_ratio(),
+        "probe": [asdict(r) for r in reference.probe],
+    }
+
+
 def _summary(inspection: Inspection) -> dict[str, Any]:
     run, frames = inspection.run, inspection.frames
     return {
@@ -295,6 +342,7 @@ def _summary(inspection: Inspection) -> dict[str, Any]:
         ],
         "median_ratio": inspection.median_ratio(),
         "probe": [asdict(r) for r in inspection.probe],
+        "untrained": None if inspection.untrained is None else _untrained_summary(inspection.untrained),
         "baseline": None
         if inspection.baseline is None
         else {"run": inspection.baseline.path.name, "probe": [asdict(r) for r in inspection.baseline_probe or []]},
@@ -320,20 +368,31 @@ def write_inspection(inspection: Inspection, *, gif: bool = True, device: str = 
     tmp = Path(tempfile.mkdtemp(prefix=f".{INSPECT_DIR}.", suffix=".tmp", dir=run.path))
     try:
         label = f"{run.game}, {run.algo}, {run.extractor}, seed {run.seed}"
+        reference = inspection.untrained
         if inspection.terms:
-            _write_text(tmp / runfolder.INSPECT_COORD_TERMS, _csv(_coord_rows(inspection.terms), COORD_COLUMNS))
+            fresh_terms = reference.terms if reference is not None else []
+            rows = _coord_rows(inspection.terms, fresh_terms)
+            _write_text(tmp / runfolder.INSPECT_COORD_TERMS, _csv(rows, COORD_COLUMNS))
             with open(tmp / "coord_terms.npz", "wb") as handle:
                 maps: dict[str, Any] = {t.layer: t.maps for t in inspection.terms}
+                maps.update({f"untrained.{t.layer}": t.maps for t in fresh_terms})
                 np.savez_compressed(handle, **maps)
             for term in inspection.terms:
                 title = f"coordinate term of {term.layer} ({label}): conv(coords, W_c) + b per filter"
                 figures.save_figure(figures.coord_maps_figure(term, title), tmp / f"coord_maps_{_slug(term.layer)}.png")
             figures.save_figure(
-                figures.ratio_histogram(inspection.terms, f"coordinate term vs image term ({label})"),
+                figures.ratio_histogram(
+                    inspection.terms,
+                    f"coordinate term vs image term ({label})",
+                    untrained=reference.terms if reference is not None else None,
+                ),
                 tmp / "coord_ratio.png",
             )
         probe_rows = _probe_rows("this run", run.extractor, inspection.probe)
         curves = {f"{run.extractor} (this run)": figures.probe_points(inspection.probe)}
+        if reference is not None:
+            probe_rows += _probe_rows(UNTRAINED_POLICY, run.extractor, reference.probe)
+            curves[f"{run.extractor} (untrained, same seed)"] = figures.probe_points(reference.probe)
         if inspection.baseline is not None and inspection.baseline_probe is not None:
             probe_rows += _probe_rows("matching nature run", inspection.baseline.extractor, inspection.baseline_probe)
             curves[f"{inspection.baseline.extractor} (same seed, same frames)"] = figures.probe_points(
