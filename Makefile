@@ -73,23 +73,26 @@ study-report: $(STAMP)
 	$(VENV)/bin/rl-coordconv analyze results/atari100k --published experiments/published_100k/published_100k.csv \
 		--inspect --answer-into results/atari100k/README.md --answer-into README.md
 
-# The a2c-atari5 study (results/a2c-atari5/README.md). It runs from its own git worktree at the commit its
-# README records, so that work on main never changes the code of the cells still to run; the package's
-# .venv runs it, with the worktree first on PYTHONPATH. `make a2c-pilot` is its learning check (seed 0 of
-# nature on the six games); `make a2c-study` continues the sweep (a missing sweep folder is seeded with
-# the committed records); `make a2c-study-report` copies the finished runs' records (no weights) into
-# results/a2c-atari5, regenerates its report and writes its answer into its README and the project's.
+# The a2c-atari5 study (results/a2c-atari5/README.md), at 3M agent steps (experiments/a2c-atari5-3m.yaml).
+# Its code is fixed: it runs from its own git worktree at the commit its README records (the spec is read
+# from this checkout, where it was committed before the first run), so that work on main never changes the
+# code of the cells still to run; the package's .venv runs it, with the worktree first on PYTHONPATH.
+# `make a2c-pilot` is its learning check (seed 0 of nature on the six games); `make a2c-study` continues
+# the sweep (a missing sweep folder is seeded with the committed records); `make a2c-study-report` copies
+# the finished runs' records (no weights) into results/a2c-atari5, regenerates its report and writes its
+# answer into its README and the project's.
 A2C_COMMIT := 016b13d7e35ebe20d2b977d4e98b64e9eace2616
 A2C_TREE ?= ../a2c-atari5
-A2C_OUT ?= runs/a2c-atari5
+A2C_OUT ?= runs/a2c-atari5-3m
 A2C_RUN = cd $(A2C_TREE) && PYTHONPATH=$$PWD $(CURDIR)/$(VENV)/bin/rl-coordconv
 a2c-worktree:
 	[ -d $(A2C_TREE) ] || git worktree add --detach $(A2C_TREE) $(A2C_COMMIT)
 a2c-pilot: $(STAMP) a2c-worktree
-	$(A2C_RUN) sweep experiments/a2c-atari5-pilot.yaml --out $(CURDIR)/runs/a2c-atari5-pilot --workers $(STUDY_WORKERS)
+	$(A2C_RUN) sweep $(CURDIR)/experiments/a2c-atari5-3m-pilot.yaml --out $(CURDIR)/runs/a2c-atari5-3m-pilot \
+		--workers $(STUDY_WORKERS)
 a2c-study: $(STAMP) a2c-worktree
 	[ -d $(A2C_OUT) ] || [ ! -d results/a2c-atari5/runs ] || $(VENV)/bin/rl-coordconv export results/a2c-atari5 $(A2C_OUT)
-	$(A2C_RUN) sweep experiments/a2c-atari5.yaml --out $(CURDIR)/$(A2C_OUT) --workers $(STUDY_WORKERS)
+	$(A2C_RUN) sweep $(CURDIR)/experiments/a2c-atari5-3m.yaml --out $(CURDIR)/$(A2C_OUT) --workers $(STUDY_WORKERS)
 a2c-study-report: $(STAMP)
 	$(VENV)/bin/rl-coordconv export $(A2C_OUT) results/a2c-atari5
 	$(VENV)/bin/rl-coordconv analyze results/a2c-atari5 --answer-block a2c-atari5 \

@@ -349,7 +349,7 @@ def test_analyze_twice_gives_identical_tables(tmp_path: Path) -> None:
     analyze(root, out=tmp_path / "a", reps=REPS)
     analyze(root, out=tmp_path / "b", reps=REPS)
     names = sorted(p.name for p in (tmp_path / "a").iterdir() if p.suffix in (".csv", ".md"))
-    assert len(names) == 23  # 13 CSV tables, 8 markdown tables, answer.md, report.md
+    assert len(names) == 25  # 14 CSV tables, 9 markdown tables, answer.md, report.md
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     # without figures: the same tables, no PNG, and report.md says why it shows none

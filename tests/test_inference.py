@@ -257,3 +257,25 @@ def test_cli_smallest_effect_option(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "--smallest-effect (not declared in the spec)" in (root / "report" / "answer.md").read_text()
     assert main(["analyze", str(root), "--reps", str(REPS), "--no-figures", "--smallest-effect", "3"]) == 2
     assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_atari5_games_get_the_57_game_median_estimate(tmp_path: Path) -> None:
+    from rl_coordconv.analysis.atari5 import atari5_median
+    from rl_coordconv.analysis.normalize import reference_scores
+
+    table = reference_scores()
+    games = ("BattleZone", "DoubleDunk", "NameThisGame", "Phoenix", "Qbert")
+    root = tmp_path / "five"
+    for game in games:
+        low, high = table[game]
+        for ext, level in (("nature", 0.1), ("coordconv", 0.2)):
+            for seed in range(2):
+                score = low + (level + 0.01 * seed) * (high - low)
+                make_run(root, game, ext, seed, [low] * 10 + [score] * 10, [score])
+    report = analyze(root, reps=REPS, figures=False)
+    rows = {r["extractor"]: r for r in read_csv(report.out / "atari5.csv")}
+    expected = atari5_median({g: 0.105 for g in games})  # per-game means over the 2 seeds
+    assert float(rows["nature"]["estimate"]) == pytest.approx(expected)
+    assert rows["coordconv - nature"]["paired"] == "yes"
+    text = report.markdown.read_text()
+    assert "### Atari-5 estimate of the 57-game median" in text and "Caveat:" in text

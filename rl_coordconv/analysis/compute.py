@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rl_coordconv.analysis import inference, load, stats
+from rl_coordconv.analysis.atari5 import atari5_estimates
 from rl_coordconv.analysis.baselines import matching_published
 from rl_coordconv.analysis.learning import learning_summary, learning_table
 from rl_coordconv.analysis.load import BASELINE, Run
@@ -147,6 +148,8 @@ class AlgoResult:
     :param learning_summary: per extractor, the learning check's summary
     :param noise: per extractor and game, measurement noise against between-seed variance
         (:mod:`~rl_coordconv.analysis.noise`)
+    :param atari5: the Atari-5 estimate of the 57-game median per extractor, and the variants' differences
+        (:mod:`~rl_coordconv.analysis.atari5`); empty unless the aggregates hold the five Atari-5 games
     :param notes: what the reader should know about this algorithm's statistics
     """
 
@@ -171,6 +174,7 @@ class AlgoResult:
     learning: pd.DataFrame = field(default_factory=pd.DataFrame)
     learning_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
     noise: pd.DataFrame = field(default_factory=pd.DataFrame)
+    atari5: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
 
@@ -535,6 +539,12 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
     if not res.learning.empty:
         res.learning_summary = learning_summary(res.learning, res.aggregates)
     res.noise = noise_table(rs, s.score)
+    if res.normalised:
+        paired = {e: BASELINE in res.normalised and _paired_rows(res, e) for e in res.normalised if e != BASELINE}
+        res.atari5 = atari5_estimates(res.normalised, rs.aggregate_games, s.light_reps, s.seed, s.confidence,
+                                      paired=paired)  # fmt: skip
+        if not res.atari5.empty:
+            res.atari5.insert(0, "algo", algo)
     root = s.root
     if rs.unscored:
         res.notes.append(

@@ -43,6 +43,7 @@ import yaml
 from rl_coordconv import runfolder
 from rl_coordconv.analysis import figures, load, sections, stats
 from rl_coordconv.analysis.answer import answer_markdown
+from rl_coordconv.analysis.atari5 import ESTIMATE_COLUMNS
 from rl_coordconv.analysis.baselines import read_published
 from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings, compute, protocol_name
 from rl_coordconv.analysis.load import Run, extractor_order
@@ -254,6 +255,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
         "algo", "extractor", "n_games", "iqm", "median", "games_below_random", "games_improving",
         "games_clearly_improving", "games_with_interval", "runs", "runs_clearly_improving", "near_random",
     ),
+    "atari5.csv": ("algo", *ESTIMATE_COLUMNS),
     "noise.csv": (
         "algo", "game", "extractor", "n_runs", "games_per_score", "noise_variance", "between_seed_variance", "ratio",
     ),
@@ -276,6 +278,7 @@ _ALGO_TABLES: dict[str, str] = {
     "learning.csv": "learning",
     "learning_summary.csv": "learning_summary",
     "noise.csv": "noise",
+    "atari5.csv": "atari5",
 }
 
 
@@ -319,6 +322,7 @@ def _write_tables(a: Analysis, out: Path, md_tables: dict[str, list[tuple[str, s
         "baselines.md": "The baseline beside published scores",
         "learning.md": "Learning check: how far the agents got",
         "noise.md": "Noise budget: measurement noise against between-seed variance",
+        "atari5.md": "Atari-5 estimate of the 57-game median",
     }
     for name, title in titles.items():
         parts = [f"# {title}\n", f"\nHeadline score: `{a.settings.score.name}` ({a.settings.score.label}).\n"]
@@ -582,6 +586,7 @@ def _algo_section(
         _curves_section(res, s, curve_figs),
         _final_section(res, s, md),
         sections.noise_section(res, s, md),
+        sections.atari5_section(res, s, md),
         sections.baseline_section(res, s, md, sorted({r.timesteps for r in _scored_runs(res) if r.timesteps})),
         _profiles_section(res, s, fig(figures.profiles)),
     ]
@@ -685,9 +690,25 @@ def _how_section(a: Analysis) -> str:
         "Atari 100k scores the Welch interval of a per-game difference covered 96.5-97% where nothing differs "
         "and 94% on average where games differ, but under 70% in the most skewed game: read one game's "
         "interval as a guide.\n"
+        "- Learning check first: per extractor, the IQM and median of human-normalised scores, the games below "
+        "random, and whether each run's final score beats its own first training games (paired over seeds, "
+        "Student t; and each run's own last-vs-first test, two Welch standard errors).\n"
+        f"- Equivalence: {_delta_text(s)} The two one-sided tests (Schuirmann 1987; Lakens 2017) are read from "
+        f"the {s.tost_confidence:.0%} interval of the IQM difference (the same expanded bootstrap): inside "
+        "(-delta, +delta) is equivalence at "
+        f"{1 - s.confidence:.0%}. The seed-paired interval resamples the same seeds on both sides (rliable's "
+        "`StratifiedBootstrap` over both arrays); the headline keeps the independent one.\n"
+        "- Per-game p-values are Welch t-tests; q-values their Benjamini-Hochberg adjustment over one variant's "
+        "games (scipy's `false_discovery_control`).\n"
         "- With one seed no interval can be computed: such intervals read n/a.\n"
         "- Per-run numbers: `run_scores.csv`; curve numbers: `curves.csv` and `curves_per_seed.csv`.\n"
     )
+
+
+def _delta_text(s: Settings) -> str:
+    if s.smallest_effect is None:
+        return "no smallest effect of interest was declared, so no interval here can show equivalence."
+    return f"the smallest effect of interest is +/-{number(s.smallest_effect, 3)} HNS IQM points ({s.smallest_effect_source})."
 
 
 def write_report(a: Analysis, out: Path, figures: bool = True) -> list[str]:

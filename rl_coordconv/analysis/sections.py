@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from rl_coordconv.analysis.answer import learning_sentence
+from rl_coordconv.analysis.atari5 import ATARI5_GAMES, atari5_model
 from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Settings
 from rl_coordconv.analysis.learning import NEAR_RANDOM_IQM, START_GAMES
 from rl_coordconv.analysis.markdown import interval_text, md_table, number
 from rl_coordconv.analysis.noise import noise_summary
 
-__all__ = ["learning_section", "noise_section", "baseline_section"]
+__all__ = ["learning_section", "noise_section", "baseline_section", "atari5_section"]
 
 Tables = dict[str, list[tuple[str, str]]]
 
@@ -205,3 +206,40 @@ def _summary(res: AlgoResult, s: Settings) -> str:
             continue
         lines.append(text)
     return "\n".join(lines)
+
+
+def atari5_section(res: AlgoResult, s: Settings, md: Tables) -> str:
+    """``### Atari-5 estimate of the 57-game median``: the regression of Aitchison, Sweetser & Hutter (2023)
+    applied to each extractor's per-game means, with a bootstrap interval over seeds and the caveat.
+
+    :param res: one algorithm's results
+    :param s: the settings
+    :param md: per-table markdown, added to
+    :return: the section ("" unless the aggregates hold the five Atari-5 games)
+    """
+    if res.atari5.empty:
+        return ""
+    model = atari5_model()
+    rows = [
+        [r["extractor"], interval_text(r["estimate"], r["ci_low"], r["ci_high"], 3),
+         f"{r['n_runs_x']}" + (f" / {r['n_runs_y']}" if r["kind"] == "difference" else ""),
+         ("seed-paired" if r["paired"] == "yes" else "independent") if r["kind"] == "difference" else "",
+         f"{r['level']:.1%}" if math.isfinite(r["level"]) else "n/a"]
+        for r in res.atari5.to_dict("records")
+    ]  # fmt: skip
+    table = md_table(
+        ["extractor", f"57-game median, estimated [{_pct(s)} CI over seeds]", "runs per game", "resampling",
+         "percentile level"],
+        rows,
+    )  # fmt: skip
+    md.setdefault("atari5.md", []).append((res.algo, table))
+    return (
+        "### Atari-5 estimate of the 57-game median\n\n"
+        f"The 57-game median human-normalised score each extractor would have, estimated from its scores on "
+        f"{', '.join(ATARI5_GAMES)} with the Atari-5 regression (Aitchison, Sweetser & Hutter 2023, ICML: "
+        "log10(1 + score in percent of human) per game, no intercept), refitted from the paper's released data "
+        f"(maitchison/Atari-5 at commit {model.commit[:7]}; `experiments/atari5/README.md`). Point: the "
+        "regression on the per-game means over seeds; interval: a stratified bootstrap over seeds (expanded "
+        f"percentile, {s.light_reps} resamples), which covers the seeds' noise only, not the regression's own "
+        f"error. Caveat: {model.caveat} Also in `atari5.csv`.\n\n" + table
+    )
