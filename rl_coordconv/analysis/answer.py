@@ -219,8 +219,8 @@ def _comparison(res: AlgoResult, effect: dict[str, Any], improvement: dict[str, 
     if effect.get("paired") == "yes" and math.isfinite(effect.get("paired_ci_low", math.nan)):
         paired = (
             f"; seed-paired [{number(effect['paired_ci_low'], 3)}, {number(effect['paired_ci_high'], 3)}] (the same "
-            "seeds resampled together; the headline keeps the independent interval, rliable's default, whose "
-            "coverage experiments/coverage checked)"
+            "seeds resampled together; the headline keeps the independent interval, rliable's resampling read at "
+            "the expanded level, whose coverage experiments/coverage measured)"
         )
     lines = [
         f"- IQM of human-normalised scores [{pct} CI]: " + ", ".join(iqm) + ".\n",
