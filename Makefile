@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench install clean lint type check study study-report docs a2c-worktree a2c-pilot a2c-study a2c-study-report
+.PHONY: demo test test-slow bench install clean lint type check study study-report docs a2c-worktree a2c-pilot a2c-pilot-records a2c-study a2c-study-report
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -87,12 +87,17 @@ A2C_OUT ?= runs/a2c-atari5-3m
 A2C_RUN = cd $(A2C_TREE) && PYTHONPATH=$$PWD $(CURDIR)/$(VENV)/bin/rl-coordconv
 a2c-worktree:
 	[ -d $(A2C_TREE) ] || git worktree add --detach $(A2C_TREE) $(A2C_COMMIT)
+A2C_PILOT_OUT ?= runs/a2c-atari5-3m-pilot
 a2c-pilot: $(STAMP) a2c-worktree
-	$(A2C_RUN) sweep $(CURDIR)/experiments/a2c-atari5-3m-pilot.yaml --out $(CURDIR)/runs/a2c-atari5-3m-pilot \
+	[ -d $(A2C_PILOT_OUT) ] || [ ! -d results/a2c-atari5/pilot-3m/runs ] || \
+		$(VENV)/bin/rl-coordconv export results/a2c-atari5/pilot-3m $(A2C_PILOT_OUT)
+	$(A2C_RUN) sweep $(CURDIR)/experiments/a2c-atari5-3m-pilot.yaml --out $(CURDIR)/$(A2C_PILOT_OUT) \
 		--workers $(STUDY_WORKERS)
 a2c-study: $(STAMP) a2c-worktree
 	[ -d $(A2C_OUT) ] || [ ! -d results/a2c-atari5/runs ] || $(VENV)/bin/rl-coordconv export results/a2c-atari5 $(A2C_OUT)
 	$(A2C_RUN) sweep $(CURDIR)/experiments/a2c-atari5-3m.yaml --out $(CURDIR)/$(A2C_OUT) --workers $(STUDY_WORKERS)
+a2c-pilot-records: $(STAMP)
+	$(VENV)/bin/rl-coordconv export $(A2C_PILOT_OUT) results/a2c-atari5/pilot-3m
 a2c-study-report: $(STAMP)
 	$(VENV)/bin/rl-coordconv export $(A2C_OUT) results/a2c-atari5
 	$(VENV)/bin/rl-coordconv analyze results/a2c-atari5 --answer-block a2c-atari5 \
