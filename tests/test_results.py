@@ -15,7 +15,8 @@ from rl_coordconv.inspection.compare import add_inspect_section
 from rl_coordconv.sweep.spec import planned_cells
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-STUDIES = sorted(p for p in RESULTS.glob("*") if (p / "runs").is_dir()) if RESULTS.is_dir() else []
+#: Every committed sweep: the studies and their learning checks (``results/<study>/pilot-*``).
+STUDIES = sorted(p for p in [*RESULTS.glob("*"), *RESULTS.glob("*/pilot-*")] if (p / "runs").is_dir())
 #: The report files whose numbers are the study's answer.
 HEADLINE = (
     "aggregates.csv", "effect.csv", "probability_of_improvement.csv", "final_scores.csv", "per_game.csv", "answer.md",
