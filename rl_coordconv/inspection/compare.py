@@ -35,6 +35,7 @@ from rl_coordconv import runfolder
 from rl_coordconv.inspection.figures import ProbePoint
 from rl_coordconv.inspection.markdown import fmt, table
 from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
+from rl_coordconv.tables import csv_text, shortest
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -420,7 +421,8 @@ def add_inspect_section(
     missing = [d for d in complete if d not in read]
     table_df = comparison_table([summary for _, summary in runs])
     csv_path = out / "inspect_comparison.csv"
-    runfolder.atomic_write_text(csv_path, table_df.to_csv(index=False, lineterminator="\n"))
+    rows = table_df.to_dict("records")
+    runfolder.atomic_write_text(csv_path, csv_text(rows, [str(c) for c in table_df.columns], shortest))
     text = report_md.read_text(encoding="utf-8") if report_md.is_file() else ""
     text = text.split(f"\n{_HEADING}\n")[0]  # a section appended before is replaced, not repeated
     runfolder.atomic_write_text(
