@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Analysis, Settings
 from rl_coordconv.analysis.learning import NEAR_RANDOM_IQM
+from rl_coordconv.analysis.load import BASELINE
 from rl_coordconv.analysis.markdown import interval_text, number
+from rl_coordconv.analysis.results import AlgoResult, Analysis, Settings
 
 __all__ = ["answer_markdown", "reading", "equivalence_sentence", "learning_sentence"]
 

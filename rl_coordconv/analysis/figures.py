@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from rl_coordconv.analysis import plots
-from rl_coordconv.analysis.compute import AlgoResult
 from rl_coordconv.analysis.load import BASELINE
 from rl_coordconv.analysis.markdown import slug
+from rl_coordconv.analysis.results import AlgoResult
 from rl_coordconv.analysis.stats import METRIC_NAMES
 
 __all__ = [

@@ -10,6 +10,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from rl_coordconv.analysis.load import Run, extractor_order
 from rl_coordconv.tables import csv_text
 
 __all__ = [
+    "ReportSection",
+    "SectionMaker",
     "csv_text",
     "number",
     "interval_text",
@@ -27,6 +30,24 @@ __all__ = [
     "relative",
     "describe_runs",
 ]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section of ``report.md`` made outside the analysis (e.g. ``analyze --inspect``'s), and the files it
+    wrote into the report folder.
+
+    :param text: its markdown, from its ``## ...`` heading on
+    :param files: the files it wrote, relative to the report folder
+    """
+
+    text: str
+    files: tuple[str, ...] = ()
+
+
+#: Makes one :class:`ReportSection`, given the report folder and whether to draw figures
+#: (:class:`rl_coordconv.inspection.compare.InspectSection` is one).
+SectionMaker = Callable[[Path, bool], ReportSection]
 
 
 def number(value: float | None, digits: int | None = None) -> str:

@@ -16,6 +16,7 @@ from importlib import resources
 
 import numpy as np
 
+from rl_coordconv.atari.games import fold_game_name, game_name_keys
 from rl_coordconv.errors import unknown_name
 
 __all__ = ["reference_scores", "canonical_game", "human_normalize", "human_normalized_score"]
@@ -33,9 +34,7 @@ def reference_scores() -> dict[str, tuple[float, float]]:
 
 @functools.lru_cache(maxsize=1)
 def _folded_table() -> dict[str, str]:
-    from rl_coordconv.atari.games import _fold
-
-    return {_fold(game): game for game in reference_scores()}
+    return {fold_game_name(game): game for game in reference_scores()}
 
 
 def canonical_game(name: str) -> str | None:
@@ -49,18 +48,15 @@ def canonical_game(name: str) -> str | None:
     :param name: the game name
     :return: the canonical name, or None when the game is not in the table
     """
-    from rl_coordconv.atari.games import _PREFIX, _SUFFIX, _fold
-
     if not isinstance(name, str) or not name.strip():
         return None
     table = reference_scores()
     if name in table:
         return name
     folded = _folded_table()
-    stem = _SUFFIX.sub("", _PREFIX.sub("", name.strip()))
-    for candidate in (name.strip(), stem):
-        if _fold(candidate) in folded:
-            return folded[_fold(candidate)]
+    for key in game_name_keys(name):
+        if key in folded:
+            return folded[key]
     return None
 
 

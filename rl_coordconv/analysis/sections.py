@@ -15,10 +15,11 @@ import numpy as np
 
 from rl_coordconv.analysis.answer import learning_sentence
 from rl_coordconv.analysis.atari5 import ATARI5_GAMES, atari5_model
-from rl_coordconv.analysis.compute import BASELINE, AlgoResult, Settings
 from rl_coordconv.analysis.learning import NEAR_RANDOM_IQM, START_GAMES
+from rl_coordconv.analysis.load import BASELINE
 from rl_coordconv.analysis.markdown import interval_text, md_table, number
 from rl_coordconv.analysis.noise import noise_summary
+from rl_coordconv.analysis.results import AlgoResult, Settings
 
 __all__ = ["learning_section", "noise_section", "baseline_section", "atari5_section"]
 

@@ -50,23 +50,12 @@ frame cap counts frames from the end of the no-op start (SB3's ALE cap counts th
 ``noop_max`` frames more); a life lost within the reset steps (not seen in practice) starts them again
 where SB3 plays the rest of its sequence.
 
-Exact resume, by replay. ``AtariVectorEnv`` exposes no snapshot of its games, and ALE's own snapshots
-are not exact in ale-py 0.12.1, so the adapter rebuilds its games as the ``sb3`` backend does
-(:mod:`rl_coordconv.atari.replay`): each lane records, in segments, the seed of its last reload
-(``reset(seed=...)`` reloads the ROM and reseeds both ALE's sticky-action generator and the C++ no-op
-generator) and every action sent to it since, hidden reset steps included; the C++ env's own restarts in
-between (``SAME_STEP`` autoreset) draw from those generators, so they replay too. :func:`get_state`
-stores the records, a SHA-256 of each lane's last observation, frame counter and lives, and the
-adapter's own counters; :func:`set_state` reloads every lane with its segment's seed, replays the lanes
-side by side in their C++ threads, checks the checksums (a mismatch raises
-:class:`~rl_coordconv.atari.replay.ReplayMismatchError`) and puts the counters back. A resumed run is
-the uninterrupted run.
+Exact resume, by replay: :mod:`rl_coordconv.atari.ale_vector_resume` (:func:`get_state`,
+:func:`set_state`). A resumed run is the uninterrupted run.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import os
 import time
 from collections import deque
@@ -76,19 +65,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from rl_coordconv.atari.ale_vector_resume import FORMAT, ReplayResume, get_state, set_state
 from rl_coordconv.atari.protocols import Protocol
-from rl_coordconv.atari.replay import SEGMENT_FRAMES, replay_mismatch, segment_seed
+from rl_coordconv.atari.replay import SEGMENT_FRAMES, segment_seed
 
-__all__ = ["make", "get_state", "set_state", "AleVectorEnv", "default_env_threads", "reset_actions", "rom_id"]
-
-#: The snapshot format written by :func:`get_state`.
-FORMAT = "ale-vector-replay-1"
-
-#: The adapter's own counters a snapshot carries (the games themselves are replayed).
-_COUNTERS = ("_since_start", "_returns", "_frames", "_last_frame", "_lives", "_actions", "_seeds", "_options")
+__all__ = ["make", "get_state", "set_state", "AleVectorEnv", "FORMAT", "default_env_threads", "reset_actions", "rom_id"]
 
 
 def default_env_threads() -> int:
@@ -141,7 +125,7 @@ def rom_id(game: str) -> str:
     return str(gym.spec(f"ALE/{game}-v5").kwargs["game"])
 
 
-class AleVectorEnv(VecEnv):
+class AleVectorEnv(ReplayResume, VecEnv):
     """SB3 ``VecEnv`` over ``ale_py.AtariVectorEnv`` (see the module docstring for its semantics).
 
     Each environment is its own one-game ``AtariVectorEnv`` (a *lane*, with one C++ thread that sleeps
@@ -407,65 +391,6 @@ class AleVectorEnv(VecEnv):
             obs[i, : stack - since[i]] = 0
         return obs
 
-    # -- exact resume --------------------------------------------------------------------------------
-
-    def snapshot(self) -> dict[str, Any]:
-        """Everything that decides what the adapter does next (picklable, sharing nothing with it).
-
-        :return: per lane its replay record and checksum, and the adapter's counters
-        :raises RuntimeError: while an agent step is in flight (between ``step_async`` and ``step_wait``)
-        """
-        if self._waiting:
-            raise RuntimeError("cannot snapshot the ale_vector environments while an agent step is in flight")
-        lanes = [
-            {
-                "base_seed": self._base_seeds[i],
-                "segment": self._segments[i],
-                "segment_seed": self._segment_seeds[i],
-                "actions": bytes(self._records[i]),
-                "digest": self._digest(i),
-            }
-            for i in range(self.num_envs)
-        ]
-        counters = copy.deepcopy({name: getattr(self, name) for name in _COUNTERS})
-        return {"format": FORMAT, "game": self.game, "lanes": lanes, "counters": counters}
-
-    def restore(self, state: dict[str, Any]) -> None:
-        """Rebuild the games of a :meth:`snapshot` by replay, and put the adapter's counters back.
-
-        The lanes replay side by side, each in its own C++ thread. The snapshot is left untouched.
-
-        :param state: the snapshot, taken on an adapter built with the same game, protocol and ``n_envs``
-        :raises ValueError: when the snapshot was taken on a differently built adapter
-        :raises ReplayMismatchError: when a game does not replay to its recorded checksum
-        """
-        lanes = state.get("lanes", [])
-        if state.get("format") != FORMAT or state.get("game") != self.game or len(lanes) != self.num_envs:
-            raise ValueError("environment snapshot does not match this VecEnv (other game, backend or n_envs)")
-        records = [bytes(lane["actions"]) for lane in lanes]
-        for i, lane in enumerate(lanes):
-            self._base_seeds[i], self._segments[i] = lane["base_seed"], int(lane["segment"]) - 1
-            self._open_segment(i)
-            if self._segment_seeds[i] != lane["segment_seed"]:
-                raise ValueError(f"environment snapshot of environment {i} names a seed its segment does not have")
-        for k in range(max(map(len, records), default=0)):
-            playing = [i for i in range(self.num_envs) if k < len(records[i])]
-            for i in playing:
-                self._send(i, records[i][k])
-            for i in playing:
-                self._last_frame[i] = int(self._recv(i)[4]["episode_frame_number"][0])
-        for i, lane in enumerate(lanes):
-            if self._digest(i) != lane["digest"]:
-                raise replay_mismatch(i, f"{len(records[i])} recorded agent steps")
-        for name, value in copy.deepcopy(state["counters"]).items():
-            setattr(self, name, value)
-
-    def _digest(self, env: int) -> str:
-        """SHA-256 of what one game shows: its last observation from ALE, frame counter and lives."""
-        digest = hashlib.sha256(np.ascontiguousarray(self._raw[env]).tobytes())
-        digest.update(np.array([self._last_frame[env], self._lives[env]], dtype=np.int64).tobytes())
-        return digest.hexdigest()
-
     def close(self) -> None:
         """Stop the C++ threads (idempotent)."""
         if not self._closed:
@@ -538,32 +463,6 @@ class AleVectorEnv(VecEnv):
         :return: e.g. ``["NOOP", "FIRE", "RIGHT", "LEFT"]``
         """
         return [str(getattr(a, "name", a)).removeprefix("PLAYER_A_") for a in self._lanes[0].ale.get_action_set()]
-
-
-def _adapter(venv: VecEnv) -> AleVectorEnv:
-    while isinstance(venv, VecEnvWrapper):
-        venv = venv.venv
-    if not isinstance(venv, AleVectorEnv):
-        raise TypeError(f"expected the ale_vector backend's VecEnv, got {type(venv).__name__}")
-    return venv
-
-
-def get_state(venv: VecEnv) -> dict[str, Any]:
-    """Snapshot a VecEnv built by :func:`make` (see :meth:`AleVectorEnv.snapshot`).
-
-    :param venv: the VecEnv (SB3 wrappers around it are looked through)
-    :return: the snapshot
-    """
-    return _adapter(venv).snapshot()
-
-
-def set_state(venv: VecEnv, state: dict[str, Any]) -> None:
-    """Restore a snapshot into a fresh VecEnv built the same way, by replay (see :meth:`AleVectorEnv.restore`).
-
-    :param venv: a VecEnv from :func:`make` with the same game, protocol and ``n_envs``
-    :param state: a snapshot from :func:`get_state`
-    """
-    _adapter(venv).restore(state)
 
 
 def make(game: str, n_envs: int, seed: int, protocol: Protocol, threads: int | None = None) -> VecEnv:

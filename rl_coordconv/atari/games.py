@@ -13,7 +13,7 @@ import re
 
 from rl_coordconv.errors import UserError, unknown_name
 
-__all__ = ["canonical_game", "list_games", "ATARI_100K_GAMES"]
+__all__ = ["canonical_game", "list_games", "fold_game_name", "game_name_keys", "ATARI_100K_GAMES"]
 
 #: The 26 games of the Atari 100k benchmark (Kaiser et al. 2019), canonical names.
 ATARI_100K_GAMES: tuple[str, ...] = (
@@ -29,8 +29,25 @@ _PREFIX = re.compile(r"^ALE/", re.IGNORECASE)
 _SUFFIX = re.compile(r"(NoFrameskip|Deterministic)?(-ram)?(-v\d+)?$", re.IGNORECASE)
 
 
-def _fold(name: str) -> str:
+def fold_game_name(name: str) -> str:
+    """A game name without case, spaces, ``_`` or ``-``: the key every spelling of a game is looked up by.
+
+    :param name: a game name or id, e.g. ``"Ms_Pacman"``
+    :return: the folded name, e.g. ``"mspacman"``
+    """
     return re.sub(r"[\s_\-]", "", name).lower()
+
+
+def game_name_keys(name: str) -> tuple[str, str]:
+    """The folded keys to look a typed game name up by, in order: the whole name, then its stem without
+    ``ALE/`` and without a ``NoFrameskip``/``Deterministic``, ``-ram`` or ``-v<N>`` ending.
+
+    :param name: ``Pong``, ``ALE/Pong-v5``, ``PongNoFrameskip-v4``, ``ms_pacman``, ...
+    :return: the two keys (:func:`fold_game_name` of each), e.g. ``("ale/pongv5", "pong")`` for ``ALE/Pong-v5``
+    """
+    stripped = name.strip()
+    stem = _SUFFIX.sub("", _PREFIX.sub("", stripped))
+    return fold_game_name(stripped), fold_game_name(stem)
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,7 +58,7 @@ def _registry() -> dict[str, str]:
 
     gym.register_envs(ale_py)
     names = sorted(m.group(1) for env_id in gym.registry if (m := _V5_ID.fullmatch(env_id)))
-    return {_fold(name): name for name in names}
+    return {fold_game_name(name): name for name in names}
 
 
 def list_games() -> list[str]:
@@ -62,9 +79,7 @@ def canonical_game(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise UserError(f"a game name must be a non-empty string, got {name!r}")
     registry = _registry()
-    stem = _SUFFIX.sub("", _PREFIX.sub("", name.strip()))
-    for candidate in (name.strip(), stem):
-        folded = _fold(candidate)
+    for folded in game_name_keys(name):
         if folded in registry:
             return registry[folded]
     raise unknown_name("game", name, registry.values())

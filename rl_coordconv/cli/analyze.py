@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from rl_coordconv.analysis.answer_block import BEGIN, END
@@ -114,10 +115,12 @@ def run(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from rl_coordconv.analysis.answer_block import check_markers, splice_answer
     from rl_coordconv.analysis.report import analyze
+    from rl_coordconv.inspection.compare import InspectSection
     from rl_coordconv.sweep.spec import planned_cells
 
     for path in args.answer_into:  # refuse a file without markers before the minutes of analysis
         check_markers(path, args.answer_block)
+    extra = [InspectSection(Path(args.dir))] if args.inspect else []
     report = analyze(
         args.dir,
         out=args.out,
@@ -130,13 +133,10 @@ def run(args: argparse.Namespace) -> int:
         planned=planned_cells(args.dir),
         figures=not args.no_figures,
         smallest_effect=args.smallest_effect,
+        extra_sections=extra,
     )
     for warning in report.warnings:
         print(f"rl-coordconv analyze: warning: {warning}", file=sys.stderr)
-    if args.inspect:
-        from rl_coordconv.inspection.compare import add_inspect_section
-
-        add_inspect_section(args.dir, report.markdown, figures=not args.no_figures)
     print(f"headline score: {report.score.name} ({report.score.label}; {report.score.source})")
     print(f"report: {report.markdown}")
     answer = (report.out / "answer.md").read_text(encoding="utf-8")

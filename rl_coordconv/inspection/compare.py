@@ -13,10 +13,11 @@ network as training built it, measured on the same frames), ``inspect_comparison
 has it) or empty.
 
 Written into the report folder: ``inspect_comparison.csv`` (long format), one probe figure per
-(algorithm, game) unless figures are off, and a section appended to ``report.md``: first, how many of
+(algorithm, game) unless figures are off, and a section of ``report.md``: first, how many of
 the complete runs have an inspection (naming those without one); then, per algorithm, each extractor's
 medians over the games and in how many games an extractor's policy moves more than ``nature``'s under a
-shift; then one table per game. A folder of exported records (``rl-coordconv
+shift; then one table per game (:class:`InspectSection` makes it when the report is written,
+:func:`add_inspect_section` adds it to a written one). A folder of exported records (``rl-coordconv
 export``: the inspection's numbers, no weights) gives the same section.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +34,11 @@ import numpy as np
 import pandas as pd
 
 from rl_coordconv import runfolder
+from rl_coordconv.analysis.markdown import ReportSection
 from rl_coordconv.inspection.figures import ProbePoint
 from rl_coordconv.inspection.markdown import fmt, table
 from rl_coordconv.inspection.run import INSPECT_DIR, SUMMARY, inspect_run
+from rl_coordconv.tables import csv_text, shortest
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -43,7 +47,10 @@ __all__ = [
     "read_summaries",
     "comparison_table",
     "over_games",
+    "inspect_section",
+    "InspectSection",
     "add_inspect_section",
+    "COMPARISON_CSV",
 ]
 
 #: Columns of ``inspect_comparison.csv``: one row per (algo, game, extractor, axis, shift).
@@ -61,6 +68,9 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 
 #: Columns added to :data:`COMPARISON_COLUMNS` when some inspection has the untrained reference.
 UNTRAINED_COLUMNS: tuple[str, ...] = ("untrained_median_ratio", "untrained_tv_mean", "untrained_value_change_mean")
+
+#: The file of the comparison's numbers, in the report folder.
+COMPARISON_CSV = "inspect_comparison.csv"
 
 _HEADING = "## Inside the agents (`--inspect`)"
 
@@ -290,6 +300,10 @@ def _over_games_section(table_df: pd.DataFrame, largest: int) -> str:
     return "".join(parts)
 
 
+def _figure_name(algo: str, game: str) -> str:
+    return f"inspect_probe_{algo}_{game}.png"
+
+
 def _curves(block: pd.DataFrame) -> dict[str, list[ProbePoint]]:
     return {
         extractor: [
@@ -359,7 +373,7 @@ def _section(
         parts.append("\nFigures were not drawn (`--no-figures`).\n")
     parts.append(_over_games_section(table_df, largest))
     for (algo, game), block in table_df.groupby(["algo", "game"], sort=True):
-        figure = f"inspect_probe_{algo}_{game}.png"
+        figure = _figure_name(algo, game)
         title = f"translation probe, {algo.upper()} on {game}"
         if figures:
             save_figure(probe_figure(_curves(block), title, "mean over frames, median over seeds"), out / figure)
@@ -397,13 +411,64 @@ def _section(
     return "".join(parts)
 
 
-def add_inspect_section(
-    root: str | os.PathLike[str], report_md: str | os.PathLike[str], games: int = 1, figures: bool = True
-) -> Path:
-    """Inspect the sweep's runs where needed and append the side-by-side section to ``report.md``.
+def inspect_section(
+    root: str | os.PathLike[str], out: str | os.PathLike[str], games: int = 1, figures: bool = True
+) -> ReportSection:
+    """Inspect the sweep's runs where needed, write ``inspect_comparison.csv`` (and the probe figures) into
+    the report folder, and make the side-by-side section of ``report.md``.
 
     Runs without weights (exported records) are not inspected; the numbers of an inspection exported
     with them are read as they are.
+
+    :param root: the sweep folder that is analysed
+    :param out: the report folder (receives the CSV and figures)
+    :param games: whole games per inspection
+    :param figures: draw one probe figure per (algorithm, game)
+    :return: the section, from its ``## Inside the agents`` heading, and the files it wrote
+    """
+    root, out = Path(root), Path(out)
+    ensure_inspections(root, games)
+    runs = read_summaries(root)
+    read = {run_dir for run_dir, _ in runs}
+    complete = [d for d in _run_dirs(root) if runfolder.is_complete(d)]
+    missing = [d for d in complete if d not in read]
+    table_df = comparison_table([summary for _, summary in runs])
+    rows = table_df.to_dict("records")
+    runfolder.atomic_write_text(out / COMPARISON_CSV, csv_text(rows, [str(c) for c in table_df.columns], shortest))
+    text = _section(table_df, out, runs, figures, len(complete), missing)
+    drawn = sorted({_figure_name(a, g) for a, g in zip(table_df["algo"], table_df["game"])}) if figures else []
+    return ReportSection(text, (COMPARISON_CSV, *drawn))
+
+
+@dataclass(frozen=True)
+class InspectSection:
+    """``analyze --inspect``'s section of the report, made when the report is written
+    (a :data:`~rl_coordconv.analysis.markdown.SectionMaker`: called with the report folder and whether
+    to draw figures; see :func:`inspect_section`).
+
+    :param root: the sweep folder that is analysed
+    :param games: whole games per inspection
+    """
+
+    root: Path
+    games: int = 1
+
+    def __call__(self, out: Path, figures: bool) -> ReportSection:
+        """Make the section (:func:`inspect_section`).
+
+        :param out: the report folder
+        :param figures: draw the probe figures
+        :return: the section and the files it wrote
+        """
+        return inspect_section(self.root, out, self.games, figures)
+
+
+def add_inspect_section(
+    root: str | os.PathLike[str], report_md: str | os.PathLike[str], games: int = 1, figures: bool = True
+) -> Path:
+    """Add the side-by-side section (:func:`inspect_section`) to a ``report.md`` already written, replacing
+    one added before. ``rl-coordconv analyze --inspect`` writes it with the report instead
+    (:class:`InspectSection`); this gives the same file.
 
     :param root: the sweep folder that was analysed
     :param report_md: the report's ``report.md`` (its folder receives the CSV and figures)
@@ -411,19 +476,9 @@ def add_inspect_section(
     :param figures: draw one probe figure per (algorithm, game)
     :return: the path of ``inspect_comparison.csv``
     """
-    root, report_md = Path(root), Path(report_md)
-    out = report_md.parent
-    ensure_inspections(root, games)
-    runs = read_summaries(root)
-    read = {run_dir for run_dir, _ in runs}
-    complete = [d for d in _run_dirs(root) if runfolder.is_complete(d)]
-    missing = [d for d in complete if d not in read]
-    table_df = comparison_table([summary for _, summary in runs])
-    csv_path = out / "inspect_comparison.csv"
-    runfolder.atomic_write_text(csv_path, table_df.to_csv(index=False, lineterminator="\n"))
+    report_md = Path(report_md)
+    section = inspect_section(root, report_md.parent, games, figures)
     text = report_md.read_text(encoding="utf-8") if report_md.is_file() else ""
     text = text.split(f"\n{_HEADING}\n")[0]  # a section appended before is replaced, not repeated
-    runfolder.atomic_write_text(
-        report_md, text.rstrip("\n") + "\n" + _section(table_df, out, runs, figures, len(complete), missing)
-    )
-    return csv_path
+    runfolder.atomic_write_text(report_md, text.rstrip("\n") + "\n" + section.text)
+    return report_md.parent / COMPARISON_CSV

@@ -28,8 +28,6 @@ numbers.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -58,6 +56,7 @@ from rl_coordconv.inspection.source import (
     protocol_of,
 )
 from rl_coordconv.inspection.untrained import Untrained, measure_untrained
+from rl_coordconv.tables import csv_text, shortest_with_nan
 
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -231,11 +230,8 @@ def inspect_run(
 
 
 def _csv(rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([[repr(v) if isinstance(v, float) else v for v in row] for row in rows])
-    return buf.getvalue()
+    """The table, each float as the shortest spelling that reads back to it (``nan`` spelled out)."""
+    return csv_text((dict(zip(columns, row)) for row in rows), columns, shortest_with_nan)
 
 
 def _write_text(path: Path, text: str) -> None:
