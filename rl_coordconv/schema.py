@@ -4,12 +4,11 @@ A record's fields are its schema: :func:`build` checks a mapping (a parsed YAML 
 dataclass's type hints (``int``, ``float``, ``str``, ``bool``, ``dict``, ``list``, ``X | None``, a nested
 dataclass, ``Any``) and builds it; a field may add a check of its own (:func:`checked`, a
 :class:`Kind`) that cleans the value or says what it expected. A value that does not fit raises
-:class:`Mismatch`, whose message names the key (dotted for nested records); the caller puts the file and,
-where the YAML parser knows it, the line in front (:class:`~rl_coordconv.yamldoc.YamlDoc`), so every
-schema error is one line naming file, line and key. :func:`to_mapping` turns a record back into plain
-data, fields in declaration order. The run-folder records (:mod:`rl_coordconv.runfolder`), the agent
-presets (:mod:`rl_coordconv.presets`) and the experiment specs (:mod:`rl_coordconv.sweep.spec`) are all
-checked here; nothing is ever ``eval``-ed.
+:class:`Mismatch` (a :class:`~rl_coordconv.errors.UserError`), whose message names the key (dotted
+for nested records); the caller puts the file in front, so a schema error is one line naming file and
+key. :func:`to_mapping` turns a record back into plain data, fields in declaration order;
+:func:`check_mapping` checks a flat mapping against a table of :class:`Kind` values. The run-folder
+records (:mod:`rl_coordconv.runfolder`) are read through it; nothing is ever ``eval``-ed.
 """
 
 from __future__ import annotations
