@@ -31,6 +31,7 @@ from pathlib import Path
 
 from rl_coordconv import runfolder
 from rl_coordconv.errors import UserError
+from rl_coordconv.sweepfolder import SweepFolder
 
 __all__ = ["RECORD_FILES", "INSPECTION_FILES", "ExportResult", "export_records"]
 
@@ -38,9 +39,6 @@ __all__ = ["RECORD_FILES", "INSPECTION_FILES", "ExportResult", "export_records"]
 RECORD_FILES: tuple[str, ...] = (runfolder.CONFIG, runfolder.EPISODES, runfolder.EVALUATIONS, runfolder.STATUS)
 #: The files of a run's inspection that carry its numbers, relative to the run folder.
 INSPECTION_FILES: tuple[str, ...] = tuple(f"{runfolder.INSPECT_DIR}/{name}" for name in runfolder.INSPECT_RECORDS)
-
-_SPEC_FILE = "spec.yaml"
-_RUNS = "runs"
 
 
 @dataclass
@@ -77,7 +75,7 @@ class ExportResult:
 def _runs_root(sweep_dir: Path) -> Path:
     if not sweep_dir.is_dir():
         raise UserError(f"{str(sweep_dir)!r} is not a folder; pass a sweep folder (the --out of rl-coordconv sweep)")
-    root = sweep_dir / _RUNS
+    root = SweepFolder(sweep_dir).runs
     if root.is_dir():
         return root
     if (sweep_dir / runfolder.CONFIG).is_file():
@@ -145,7 +143,7 @@ def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[st
             why = "failed" if (run / runfolder.ERROR).is_file() else "not finished"
             result.skipped[run.name] = why
             continue
-        target = out / _RUNS / run.name
+        target = SweepFolder(out).run_dir(run.name)
         if target.exists():
             if _same_records(run, target):
                 result.unchanged.append(run.name)
@@ -156,9 +154,9 @@ def export_records(sweep_dir: str | os.PathLike[str], dest: str | os.PathLike[st
             )
         plan.append((run, target))
     try:
-        (out / _RUNS).mkdir(parents=True, exist_ok=True)
-        if (sweep / _SPEC_FILE).is_file():
-            runfolder.atomic_write_text(out / _SPEC_FILE, (sweep / _SPEC_FILE).read_text(encoding="utf-8"))
+        SweepFolder(out).runs.mkdir(parents=True, exist_ok=True)
+        if SweepFolder(sweep).has_spec():
+            runfolder.atomic_write_text(SweepFolder(out).spec, SweepFolder(sweep).spec.read_text(encoding="utf-8"))
         for run, target in plan:
             _copy_run(run, target)
             result.copied.append(run.name)

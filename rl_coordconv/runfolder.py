@@ -25,32 +25,38 @@ This module is the only one that reads or writes these files: :class:`RunConfig`
 The run's name (:func:`run_name`) and which keys make two configs the same run (:data:`IDENTITY_KEYS`,
 :func:`identity_diff`) live here too.
 
-CSV columns never change, so an interrupted run appends safely after :func:`truncate_rows` has cut
-whatever was logged past the checkpoint it resumes from (the habit of dqn_zoo's CSV writers).
+Three rooms below it hold what is not particular to a run, and are re-exported here: the atomic writers
+and YAML/JSON helpers (:mod:`rl_coordconv.fileio`), the CSV logs and their columns
+(:mod:`rl_coordconv.runlog`), and the schema checker that reads every record (:mod:`rl_coordconv.schema`).
 """
 
 from __future__ import annotations
 
-import copy
-import csv
-import dataclasses
-import io
 import json
 import os
 import shutil
-import tempfile
 import traceback
-import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError
+from rl_coordconv.fileio import atomic_write_text, fsync_dir, fsync_file, json_text, read_yaml, yaml_text
+from rl_coordconv.runlog import (
+    EPISODE_COLUMNS,
+    EVALUATION_COLUMNS,
+    LEGACY_EPISODE_COLUMNS,
+    LEGACY_EVALUATION_COLUMNS,
+    CsvLog,
+    format_number,
+    read_rows,
+    truncate_rows,
+)
+from rl_coordconv.schema import Mismatch, build, to_mapping
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -72,6 +78,11 @@ __all__ = [
     "INSPECT_RECORDS",
     "EPISODE_COLUMNS",
     "EVALUATION_COLUMNS",
+    "LEGACY_EPISODE_COLUMNS",
+    "LEGACY_EVALUATION_COLUMNS",
+    "format_number",
+    "fsync_dir",
+    "fsync_file",
     "atomic_write_text",
     "write_json",
     "write_yaml",
@@ -117,99 +128,20 @@ INSPECT_RECORDS: tuple[str, ...] = (INSPECT_SUMMARY, INSPECT_PROBE, INSPECT_COOR
 
 _R = TypeVar("_R", bound="DataclassInstance")
 
-#: One row per finished training game. ``(agent_steps, env)`` is a unique key: ``agent_steps`` is the run's
-#: count when the game ended, ``env`` the index of the environment that played it; ``length`` is the game's
-#: length in agent steps; ``truncated`` is 1 when the game was cut at the protocol's frame cap, else 0.
-EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "env", "frames", "return", "length", "truncated", "wall_seconds")
-#: One row per evaluation: ``returns`` holds each evaluation game's whole-game score, ';'-separated, at full
-#: precision, in the order the games ended; ``lengths`` their lengths in agent steps and ``truncated`` their
-#: frame-cap flags (1/0), in the same order.
-EVALUATION_COLUMNS: tuple[str, ...] = (
-    "agent_steps",
-    "frames",
-    "mean_return",
-    "std_return",
-    "n_games",
-    "returns",
-    "lengths",
-    "truncated",
-)
-#: The columns of run folders written before ``env``, ``truncated`` and ``lengths`` existed: such files
-#: still load, and a resumed old run keeps appending in its own columns.
-LEGACY_EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "return", "length", "wall_seconds")
-LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = (
-    "agent_steps",
-    "frames",
-    "mean_return",
-    "std_return",
-    "n_games",
-    "returns",
-)
-_LEGACY_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
-    EPISODE_COLUMNS: LEGACY_EPISODE_COLUMNS,
-    EVALUATION_COLUMNS: LEGACY_EVALUATION_COLUMNS,
-}
+# -- the typed records ---------------------------------------------------------------------------------
 
-
-def format_number(value: float) -> str:
-    """A score as text at full precision: whole numbers without a decimal point (``1234567``), others
-    as Python's shortest round-trip repr (``0.1``), never an exponent that loses digits.
-
-    :param value: the number
-    :return: the text
-    """
-    number = float(value)
-    if number.is_integer() and abs(number) < 2**53:
-        return str(int(number))
-    return repr(number)
-
-
-def fsync_dir(path: str | os.PathLike[str]) -> None:
-    """fsync a folder, so that the renames and new files in it survive a power loss (POSIX; a no-op
-    where folders cannot be opened, as on Windows).
-
-    :param path: the folder
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so no reader sees half a file.
-
-    :param path: destination
-    :param text: the whole content
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+#: The run-folder format written by this version. Folders without ``format_version`` (written before
+#: it existed) are format 0 and read the same way: the keys did not change.
+FORMAT_VERSION = 1
 
 
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
-    """Atomically write ``data`` as indented JSON.
+    """Atomically write ``data`` as indented JSON (through this module's :func:`atomic_write_text`).
 
     :param path: destination
     :param data: a JSON-serialisable mapping
     """
-    atomic_write_text(path, json.dumps(dict(data), indent=2, sort_keys=True) + "\n")
+    atomic_write_text(path, json_text(data))
 
 
 def write_yaml(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
@@ -218,136 +150,7 @@ def write_yaml(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
     :param path: destination
     :param data: a YAML-serialisable mapping (plain Python types)
     """
-    atomic_write_text(path, yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False))
-
-
-def read_yaml(path: str | os.PathLike[str]) -> Any:
-    """Read a YAML file with the safe loader.
-
-    :param path: the file
-    :return: the parsed document
-    """
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-class CsvLog:
-    """Append-only CSV log with fixed columns: the header is written once, each row is flushed, and
-    :meth:`sync` puts the rows on disk (fsync) before a checkpoint declares them.
-
-    :param path: the CSV file; created with a header if missing or empty
-    :param columns: the column names; an existing file must have exactly these, or the older columns
-        they replace (:data:`LEGACY_EPISODE_COLUMNS`, :data:`LEGACY_EVALUATION_COLUMNS`), in which case
-        rows keep the file's own columns
-    """
-
-    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str]) -> None:
-        self.path = Path(path)
-        self.columns = tuple(columns)
-        exists = self.path.is_file() and self.path.stat().st_size > 0
-        if exists:
-            with open(self.path, encoding="utf-8", newline="") as handle:
-                header = next(csv.reader(handle), [])
-            if tuple(header) == _LEGACY_COLUMNS.get(self.columns):
-                self.columns = tuple(header)
-            elif tuple(header) != self.columns:
-                raise ValueError(f"{self.path} has columns {header}, expected {list(self.columns)}")
-        self._handle = open(self.path, "a", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle, lineterminator="\n")
-        if not exists:
-            self._writer.writerow(self.columns)
-            self._handle.flush()
-
-    def write(self, row: Mapping[str, Any]) -> None:
-        """Append one row (a mapping with every column) and flush it to disk.
-
-        :param row: column -> value
-        """
-        self._writer.writerow([row[c] for c in self.columns])
-        self._handle.flush()
-
-    def sync(self) -> None:
-        """Put every row written so far on disk (fsync), so a power loss cannot take them back."""
-        if not self._handle.closed:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-
-    def close(self) -> None:
-        """Close the file."""
-        if not self._handle.closed:
-            self._handle.close()
-
-    def __enter__(self) -> CsvLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def read_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
-    """Read a CSV log written by :class:`CsvLog`.
-
-    :param path: the CSV file
-    :return: one dict per row (values as strings); empty when the file is missing
-    """
-    path = Path(path)
-    if not path.is_file():
-        return []
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def truncate_rows(path: str | os.PathLike[str], max_agent_steps: int) -> int:
-    """Drop the rows logged after ``max_agent_steps`` (used before resuming from a checkpoint).
-
-    Rows with ``agent_steps <= max_agent_steps`` are kept in order; the file is rewritten atomically.
-    A trailing half-written line (a crash mid-write) is dropped too.
-
-    :param path: the CSV file (must have an ``agent_steps`` column)
-    :param max_agent_steps: the checkpoint's agent steps
-    :return: the number of rows dropped
-    """
-    path = Path(path)
-    if not path.is_file():
-        return 0
-    with open(path, encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    if not text:
-        return 0
-    lines = text.splitlines(keepends=True)
-    if not lines[-1].endswith("\n"):
-        lines = lines[:-1]
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        return 0
-    col = header.index("agent_steps")
-    kept: list[list[str]] = []
-    dropped = 0
-    for row in reader:
-        if len(row) == len(header) and int(float(row[col])) <= max_agent_steps:
-            kept.append(row)
-        else:
-            dropped += 1
-    out = _rows_to_text(header, kept)
-    if out != text:
-        atomic_write_text(path, out)
-    return dropped
-
-
-def _rows_to_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(list(header))
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-# -- the typed records ---------------------------------------------------------------------------------
-
-#: The run-folder format written by this version. Folders without ``format_version`` (written before
-#: it existed) are format 0 and read the same way: the keys did not change.
-FORMAT_VERSION = 1
+    atomic_write_text(path, yaml_text(data))
 
 
 class RunFolderError(UserError):
@@ -358,112 +161,12 @@ def _problem(path: Path, message: str) -> RunFolderError:
     return RunFolderError(f"{path}: {message}; the file is damaged or was not written by rl-coordconv")
 
 
-def _type_name(hint: Any) -> str:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(hint))
-    if hint is type(None):
-        return "null"
-    if dataclasses.is_dataclass(hint):
-        return "a mapping"
-    names = {
-        int: "a whole number",
-        float: "a number",
-        str: "a string",
-        bool: "true or false",
-        dict: "a mapping",
-        list: "a list",
-    }
-    return names.get(origin or hint, str(hint))
-
-
-class _Mismatch(ValueError):
-    """A value that does not fit its field: the message names the key (dotted) and what was expected."""
-
-
-def _convert(hint: Any, value: Any, key: str) -> Any:
-    """Check ``value`` against a field's type hint and return it cleaned.
-
-    :raises _Mismatch: when it does not fit
-    """
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(hint):
-            try:
-                return _convert(arg, value, key)
-            except _Mismatch:
-                continue
-    elif hint is Any:
-        return value
-    elif dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        if isinstance(value, Mapping):
-            return _build(hint, value, f"{key}.")
-    elif hint is type(None):
-        if value is None:
-            return None
-    elif hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is int:
-        number = as_whole(value)
-        if number is not None:
-            return number
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif (origin or hint) is dict:
-        if isinstance(value, Mapping):
-            return dict(value)
-    elif (origin or hint) is list:
-        if isinstance(value, (list, tuple)):
-            return list(value)
-    else:
-        return value
-    raise _Mismatch(f"the key {key!r} must be {_type_name(hint)}, got {value!r}")
-
-
-def _build(cls: type[_R], data: Mapping[str, Any], prefix: str = "") -> _R:
-    """Build a record dataclass from a mapping: known keys are checked, unknown ones kept in ``extra``.
-
-    :raises _Mismatch: for a missing key or a value of the wrong type
-    """
-    hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)
-    names = {f.name for f in fields}
-    values: dict[str, Any] = {}
-    for f in fields:
-        if f.name == "extra":
-            values["extra"] = {k: v for k, v in data.items() if k not in names}
-        elif f.name in data:
-            values[f.name] = _convert(hints[f.name], data[f.name], prefix + f.name)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise _Mismatch(f"the key {prefix + f.name!r} is missing")
-    return cls(**values)
-
-
 def _from_mapping(cls: type[_R], data: Mapping[str, Any], path: Path) -> _R:
-    """:func:`_build`, turning a mismatch into a :class:`RunFolderError` naming the file."""
+    """:func:`rl_coordconv.schema.build`, turning a mismatch into a :class:`RunFolderError` naming the file."""
     try:
-        return _build(cls, data)
-    except _Mismatch as err:
+        return build(cls, data)
+    except Mismatch as err:
         raise _problem(path, str(err)) from None
-
-
-def _to_mapping(record: Any) -> dict[str, Any]:
-    """A record as plain data, fields in declaration order, then ``extra``."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(record):
-        value = getattr(record, f.name)
-        if f.name == "extra":
-            out.update(copy.deepcopy(value))
-        elif dataclasses.is_dataclass(value):
-            out[f.name] = _to_mapping(value)
-        else:
-            out[f.name] = copy.deepcopy(value)
-    return out
 
 
 def _load(path: Path, kind: str) -> Any:
@@ -589,7 +292,7 @@ class RunConfig:
 
         :return: a YAML-serialisable mapping
         """
-        return _to_mapping(self)
+        return to_mapping(self)
 
     @classmethod
     def read(cls, run_dir: str | os.PathLike[str]) -> RunConfig:
@@ -685,7 +388,7 @@ class RunStatus:
 
         :param run_dir: the run folder
         """
-        write_json(Path(run_dir) / STATUS, _to_mapping(self))
+        write_json(Path(run_dir) / STATUS, to_mapping(self))
 
     def summary(self) -> str:
         """One phrase for messages: agent steps and the final evaluation's mean.
@@ -743,7 +446,7 @@ class Progress:
 
         :param run_dir: the run folder
         """
-        write_json(Path(run_dir) / PROGRESS, _to_mapping(self))
+        write_json(Path(run_dir) / PROGRESS, to_mapping(self))
 
 
 @dataclass(frozen=True)
@@ -916,12 +619,3 @@ def save_model(run_dir: str | os.PathLike[str], model: _Saveable) -> Path:
     os.replace(tmp, path / MODEL)
     fsync_dir(path)
     return path / MODEL
-
-
-def fsync_file(path: str | os.PathLike[str]) -> None:
-    """fsync a file written by another library (``model.save``, ``pickle``).
-
-    :param path: the file
-    """
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())

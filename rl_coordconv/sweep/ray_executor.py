@@ -69,6 +69,7 @@ from rl_coordconv.sweep.worker import (
     run_task,
     thread_env,
 )
+from rl_coordconv.sweepfolder import SweepFolder
 
 __all__ = ["RayExecutor", "RAY_INSTALL_HINT", "require_ray", "run_cell_task"]
 
@@ -76,9 +77,6 @@ __all__ = ["RayExecutor", "RAY_INSTALL_HINT", "require_ray", "run_cell_task"]
 RAY_INSTALL_HINT = (
     "--executor ray needs Ray, which is not installed here; install it with: pip install 'rl-coordconv[ray]'"
 )
-
-#: The file that proves a task sees the sweep folder (written by the driver before any task starts).
-_SPEC_FILE = "spec.yaml"
 
 
 def require_ray() -> Any:
@@ -123,7 +121,7 @@ def run_cell_task(task: CellTask, run_fn: RunFn, sweep_dir: str) -> dict[str, An
     :raises KeyboardInterrupt: when the sweep cancelled the task (the run folder stays resumable)
     """
     node = socket.gethostname()
-    if not (Path(sweep_dir) / _SPEC_FILE).is_file():
+    if not SweepFolder.at(sweep_dir).has_spec():  # the driver writes it before any task starts
         return {"status": "unshared", "node": node, "pid": os.getpid()}
     redirect_output(task.log_path)
     bound_opencv_threads(task.threads)

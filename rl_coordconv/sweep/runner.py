@@ -32,6 +32,7 @@ from rl_coordconv.sweep.executors import Executor, get_executor
 from rl_coordconv.sweep.progress import format_duration, make_progress
 from rl_coordconv.sweep.spec import Cell, Spec, load_spec, parse_spec
 from rl_coordconv.sweep.worker import CellTask, RunFn
+from rl_coordconv.sweepfolder import LOCK, LOGS, RUNS, SPEC_FILE, SweepFolder
 
 __all__ = [
     "SPEC_FILE",
@@ -47,11 +48,6 @@ __all__ = [
     "dry_run_text",
     "run_sweep",
 ]
-
-SPEC_FILE = "spec.yaml"
-RUNS = "runs"
-LOGS = "logs"
-LOCK = ".sweep.lock"
 
 
 @dataclass
@@ -86,7 +82,7 @@ class SweepResult:
         :param cell: a cell of the spec
         :return: ``out/runs/<run name>``
         """
-        return self.out / RUNS / cell.run_name
+        return SweepFolder(self.out).run_dir(cell.run_name)
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -107,7 +103,7 @@ def cell_dirs(spec: Spec, out: str | os.PathLike[str]) -> list[tuple[Cell, Path]
     :param out: the sweep folder
     :return: (cell, run folder) pairs in the spec's cell order
     """
-    runs = Path(out) / RUNS
+    runs = SweepFolder.at(out).runs
     pairs = [(cell, runs / cell.run_name) for cell in spec.cells()]
     names = [d.name for _, d in pairs]
     if len(set(names)) != len(names):  # pragma: no cover - run_name is injective for canonical names
@@ -129,7 +125,7 @@ def prepare_out(spec: Spec, out: str | os.PathLike[str]) -> Path:
     if check_out(spec, out):
         return out
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / SPEC_FILE, spec.to_yaml())
+    atomic_write_text(SweepFolder(out).spec, spec.to_yaml())
     return out
 
 
@@ -145,7 +141,7 @@ def check_out(spec: Spec, out: str | os.PathLike[str]) -> bool:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {str(out)!r} is a file; give a folder for the sweep")
-    copy = out / SPEC_FILE
+    copy = SweepFolder(out).spec
     if copy.is_file():
         try:
             existing = parse_spec(copy.read_text(encoding="utf-8"), source=str(copy))
@@ -233,7 +229,7 @@ def plan_tasks(
             CellTask(
                 cell=cell,
                 run_dir=str(run_dir),
-                log_path=str(out / LOGS / f"{run_dir.name}.log"),
+                log_path=str(SweepFolder(out).log(run_dir.name)),
                 threads=threads,
                 train_kwargs=_train_kwargs(spec, cell.algo, device, command),
                 plugins=plugins,
@@ -265,7 +261,7 @@ def dry_run_text(
         f"sweep {spec.name!r}: {len(pairs)} cells = {_count(spec.games, 'game')} x {_count(spec.algos, 'algo')} x "
         f"{_count(spec.extractors, 'extractor')} x {_count(spec.seeds, 'seed')}, {spec.agent_steps:,} agent steps "
         f"each ({4 * spec.agent_steps:,} frames), protocol {spec.protocol}",
-        f"run folders: {Path(out) / RUNS}/<run name>",
+        f"run folders: {SweepFolder.at(out).runs}/<run name>",
         "",
     ]
     for i, (_, run_dir) in enumerate(pairs, 1):
@@ -325,7 +321,7 @@ def _sweep_lock(out: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows: no lock
         yield
         return
-    path = out / LOCK
+    path = SweepFolder(out).lock
     handle = open(path, "a+", encoding="utf-8")
     try:
         try:

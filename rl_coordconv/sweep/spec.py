@@ -46,6 +46,7 @@ from rl_coordconv.agents import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
+from rl_coordconv.sweepfolder import SweepFolder
 
 __all__ = [
     "ALGOS",
@@ -125,7 +126,7 @@ class Spec:
     :param protocol: ``standard`` or ``machado``
     :param score: the headline score of ``analyze``: ``eval`` (last evaluation mean) or ``train_last_N``
         (mean of the last N training games); the protocol's default when the spec does not say
-        (:data:`rl_coordconv.analysis.scores.DEFAULT_SCORE`). It changes no run, so :meth:`resolved`
+        (:data:`rl_coordconv.scores.DEFAULT_SCORE`). It changes no run, so :meth:`resolved`
         leaves it out.
     :param smallest_effect: the smallest effect of interest, in human-normalised IQM points, declared
         before the first run: ``analyze`` reads an interval inside (-delta, +delta) as equivalence (TOST,
@@ -281,7 +282,7 @@ def planned_cells(folder: str | os.PathLike[str]) -> int | None:
     :return: the number of cells, or None when the folder has no spec or one that does not validate
         (a folder of runs gathered by hand may carry some other ``spec.yaml``)
     """
-    path = Path(folder) / "spec.yaml"
+    path = SweepFolder.at(folder).spec
     if not path.is_file():
         return None
     try:
@@ -519,7 +520,7 @@ class _Validator:
             raise self.error(("backend",), str(err)) from None
 
     def score(self, value: Any, protocol: str, eval_episodes: int | None) -> str:
-        from rl_coordconv.analysis.scores import default_score, parse_score
+        from rl_coordconv.scores import default_score, parse_score
 
         if value is None:
             return default_score(protocol)
