@@ -274,7 +274,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
 def _sweep_once(workers: int, agent_steps: int, game: str, root: Path, index: int) -> dict[str, float]:
     from rl_coordconv import runfolder
     from rl_coordconv.sweep import parse_spec, run_sweep
-    from rl_coordconv.sweep.runner import RUNS
+    from rl_coordconv.sweepfolder import RUNS
 
     text = (
         f"name: bench\ngames: [{game}]\nalgos: [ppo]\nextractors: [nature, coordconv]\nseeds: 1\n"

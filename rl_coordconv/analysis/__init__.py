@@ -6,7 +6,7 @@ Precipice", NeurIPS), computed first and rendered afterwards:
 * :mod:`~rl_coordconv.analysis.stats` and :mod:`~rl_coordconv.analysis.normalize`: pure functions on
   score arrays ``(num_runs, num_games)`` (and ``(num_runs, num_games, num_points)`` for curves);
 * :mod:`~rl_coordconv.analysis.load`: run folders -> :class:`~rl_coordconv.analysis.load.Run`;
-  :mod:`~rl_coordconv.analysis.scores`: the one headline score per run;
+  :mod:`~rl_coordconv.scores`: the one headline score per run;
   :mod:`~rl_coordconv.analysis.runset`: which runs enter which statistic (duplicates, unscored runs,
   games, seed counts); :mod:`~rl_coordconv.analysis.baselines`: published scores shipped with the package;
 * :mod:`~rl_coordconv.analysis.compute`: runs -> :class:`~rl_coordconv.analysis.compute.Analysis`

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rl_coordconv import runfolder
+from rl_coordconv import runfolder, sweepfolder
 from rl_coordconv.errors import UserError
 
 __all__ = [
@@ -124,7 +124,7 @@ def find_run_dirs(root: str | os.PathLike[str]) -> list[Path]:
             found.append(here)
             dirnames[:] = []
             continue
-        dirnames[:] = sorted(d for d in dirnames if not (here == root and d == "report"))
+        dirnames[:] = sorted(d for d in dirnames if not (here == root and d == sweepfolder.REPORT))
     return sorted(found)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from rl_coordconv.analysis.load import Run, extractor_order
+from rl_coordconv.sweepfolder import SweepFolder
 from rl_coordconv.tables import csv_text
 
 __all__ = [
@@ -266,7 +267,7 @@ def describe_runs(
     blocks.append(_machines_text(basis))
 
     blocks.append("### Experiment spec")
-    spec = root / "spec.yaml"
+    spec = SweepFolder.at(root).spec
     if spec.is_file():
         text = spec.read_text(encoding="utf-8").rstrip()
         blocks.append(f"`{relative(spec, root)}`:\n\n```yaml\n{text}\n```")

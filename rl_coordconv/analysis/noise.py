@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rl_coordconv.analysis.runset import AlgoRunSet
-from rl_coordconv.analysis.scores import Score
+from rl_coordconv.scores import Score
 
 __all__ = ["noise_table", "noise_summary"]
 

@@ -55,7 +55,8 @@ from rl_coordconv.analysis.load import BASELINE, Run, extractor_order
 from rl_coordconv.analysis.markdown import ReportSection, SectionMaker, describe_runs
 from rl_coordconv.analysis.report_tables import Tables, records, write_file, write_tables
 from rl_coordconv.analysis.results import AlgoResult, Analysis, Settings
-from rl_coordconv.analysis.scores import Score, resolve_score
+from rl_coordconv.scores import Score, resolve_score
+from rl_coordconv.sweepfolder import SweepFolder
 from rl_coordconv.errors import UserError
 
 __all__ = ["BASELINE", "Report", "ReportSection", "SectionMaker", "analyze", "extractor_order", "write_report"]
@@ -127,7 +128,7 @@ class Report:
 
 def _spec_score(root: Path, key: str = "score") -> Any:
     """The ``score`` key (or another) of ``root/spec.yaml`` (None when there is no spec or no key)."""
-    path = root / "spec.yaml"
+    path = SweepFolder.at(root).spec
     if not path.is_file():
         return None
     try:
@@ -150,7 +151,9 @@ def _smallest_effect(root: Path, given: float | None) -> tuple[float | None, str
     if value is None:
         return None, ""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise UserError(f"{root / 'spec.yaml'}: 'smallest_effect' must be a number between 0 and 1; got {value!r}")
+        raise UserError(
+            f"{SweepFolder.at(root).spec}: 'smallest_effect' must be a number between 0 and 1; got {value!r}"
+        )
     return float(value), "spec.yaml, declared before the first run"
 
 
@@ -174,7 +177,7 @@ def analyze(
     :param root: the sweep folder (``root/spec.yaml``, ``root/runs/*``) or any folder of run folders
     :param out: the report folder; ``root/report`` when None
     :param score: the headline score, ``"eval"`` or ``"train_last_N"`` (see
-        :mod:`~rl_coordconv.analysis.scores`); None takes the spec's ``score``, else the protocol's default
+        :mod:`~rl_coordconv.scores`); None takes the spec's ``score``, else the protocol's default
     :param reps: bootstrap resamples for aggregates and effects (curves' sample efficiency, probability
         of improvement and profiles use at most 2,000)
     :param seed: seed of every bootstrap
@@ -219,7 +222,7 @@ def analyze(
         delta_source,
     )
     analysis = compute(runs, settings)
-    out_dir = Path(out) if out is not None else root / "report"
+    out_dir = Path(out) if out is not None else SweepFolder.at(root).report
     files = write_report(analysis, out_dir, figures=figures, extra_sections=extra_sections)
     return Report(out=out_dir, analysis=analysis, files=tuple(files))
 

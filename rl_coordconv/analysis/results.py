@@ -15,7 +15,7 @@ import pandas as pd
 
 from rl_coordconv.analysis.load import Run
 from rl_coordconv.analysis.runset import AlgoRunSet
-from rl_coordconv.analysis.scores import Score
+from rl_coordconv.scores import Score
 
 __all__ = ["Settings", "Curve", "AlgoResult", "Analysis", "LIGHT_REPS", "SECONDARY_LAST_N"]
 

@@ -5,7 +5,7 @@ Rules (each one is reported by :mod:`~rl_coordconv.analysis.report`):
 * **Duplicate cells** (two folders of the same algorithm, game, extractor and seed) are counted once:
   the complete one, else the one that got further, else the first by path. Two copies of one seed would
   narrow every interval without adding information.
-* **Runs without the chosen score** (:class:`~rl_coordconv.analysis.scores.Score`) are listed and left
+* **Runs without the chosen score** (:class:`~rl_coordconv.scores.Score`) are listed and left
   out; the score is never switched.
 * **Games**: an aggregate over games compares extractors on the same games, so a game enters an
   algorithm's aggregates only when it has a human/random reference score and at least one scored run
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rl_coordconv.analysis.load import Run, extractor_order
-from rl_coordconv.analysis.scores import Score
+from rl_coordconv.scores import Score
 
 __all__ = ["Scored", "AlgoRunSet", "deduplicate", "score_runs", "build_algo_runset"]
 
