@@ -8,6 +8,7 @@ generated option must parse the recorded command back into the same settings.
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from importlib import resources
 from pathlib import Path
@@ -183,3 +184,21 @@ def test_the_sweep_task_carries_the_settings(tmp_path: Path) -> None:
         CellTask(cell=cell, run_dir="r", log_path="l", settings=dataclasses.replace(task.run_settings, seed=5))
     with pytest.raises(TypeError, match="unknown training option"):
         CellTask(cell=cell, run_dir="r", log_path="l", train_kwargs={"agent_steps": 5})
+
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rl_coordconv"
+RUN_MODULES = ("training.py", "run_plan.py", "learning.py", "settings.py", "settings_cli.py", "cli/train.py",
+               "sweep/worker.py")  # fmt: skip
+
+
+@pytest.mark.parametrize("module", RUN_MODULES)
+def test_the_run_modules_are_rooms_of_one_size(module: str) -> None:
+    lines = (PACKAGE / module).read_text(encoding="utf-8").count("\n")
+    assert lines <= 500, f"{module} has {lines} lines; split it along a seam"
+
+
+def test_the_train_command_names_no_run_option_by_hand() -> None:
+    """Its options come from RunSettings and FolderOptions; by hand only what a session does (not what a run is)."""
+    code = (PACKAGE / "cli" / "train.py").read_text(encoding="utf-8")
+    by_hand = sorted(set(re.findall(r"add_argument\(\s*\"(--[a-z-]+)\"", code)))
+    assert by_hand == ["--no-progress", "--quiet", "--resume"]
