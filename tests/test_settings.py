@@ -202,3 +202,13 @@ def test_the_train_command_names_no_run_option_by_hand() -> None:
     code = (PACKAGE / "cli" / "train.py").read_text(encoding="utf-8")
     by_hand = sorted(set(re.findall(r"add_argument\(\s*\"(--[a-z-]+)\"", code)))
     assert by_hand == ["--no-progress", "--quiet", "--resume"]
+
+
+def test_a_spec_can_hand_the_worker_one_record_for_every_cell() -> None:
+    from rl_coordconv.sweep.worker import task_settings
+
+    defaults = RunSettings(algo="-", game="-", timesteps=800, protocol="machado", hyperparameters={"n_steps": 16})
+    settings = task_settings(Cell("Pong", "a2c", "nature", 4), 2, defaults)
+    assert settings == dataclasses.replace(defaults, algo="a2c", game="Pong", extractor="nature", seed=4, threads=2)
+    task = CellTask(cell=Cell("Pong", "a2c", "nature", 4), run_dir="r", log_path="l", settings=settings)
+    assert task.run_settings is settings

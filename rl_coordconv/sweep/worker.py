@@ -14,6 +14,7 @@ whatever runs them:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -106,18 +107,24 @@ def _cell_of(settings: RunSettings) -> tuple[str, str, str, int]:
     return settings.game, settings.algo, settings.extractor, settings.seed
 
 
-def task_settings(cell: Cell, threads: int, options: Mapping[str, Any]) -> RunSettings:
+def task_settings(cell: Cell, threads: int, options: RunSettings | Mapping[str, Any]) -> RunSettings:
     """A cell's run settings: the cell's game, algorithm, extractor and seed, the spec's other values.
 
     :param cell: the cell
-    :param threads: the worker's threads (the default of the settings' ``threads``)
-    :param options: other fields of :class:`~rl_coordconv.settings.RunSettings` by name (``timesteps``,
-        ``protocol``, ``backend``, ``n_envs``, ``eval_freq``, ``hyperparameters``, ...); None values are
-        left at their defaults
+    :param threads: the worker's threads (the settings' ``threads`` unless they name theirs)
+    :param options: the spec's settings for every cell, as a :class:`~rl_coordconv.settings.RunSettings`
+        (its game, algorithm, extractor and seed are replaced by the cell's), or as fields by name
+        (``timesteps``, ``protocol``, ``backend``, ``n_envs``, ``eval_freq``, ``hyperparameters``, ...;
+        None values are left at their defaults)
     :return: the settings
     :raises TypeError: for a key that is no field
     :raises UserError: for a number out of its range
     """
+    if isinstance(options, RunSettings):
+        threads_now = options.threads if options.threads is not None else threads
+        return dataclasses.replace(
+            options, algo=cell.algo, game=cell.game, extractor=cell.extractor, seed=cell.seed, threads=threads_now
+        )
     values = {key: value for key, value in options.items() if value is not None}
     values.setdefault("threads", threads)
     return settings_of(cell.algo, cell.game, cell.extractor, cell.seed, **values)
