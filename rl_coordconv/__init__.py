@@ -5,7 +5,8 @@ Top-level names:
 - :class:`AddCoords`, :class:`CoordConv2d` (pure torch, :mod:`rl_coordconv.layers`);
 - :class:`CoordConvNatureCNN`, :func:`policy_kwargs_for`, :func:`register_extractor`
   (SB3 features extractors, :mod:`rl_coordconv.extractors`);
-- :func:`train` (one training run, :mod:`rl_coordconv.training`).
+- :func:`train` (one training run, :mod:`rl_coordconv.training`) and :class:`RunSettings` (what a run is,
+  :mod:`rl_coordconv.settings`).
 
 Every name but ``__version__`` is imported on first use, so ``import rl_coordconv`` imports no torch
 (the command line's ``--help`` stays fast) and changes no environment variable (the package's own
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from rl_coordconv.errors import UserError
     from rl_coordconv.extractors import EXTRACTORS, CoordConvNatureCNN, policy_kwargs_for, register_extractor
     from rl_coordconv.layers import AddCoords, CoordConv2d
+    from rl_coordconv.settings import RunSettings
     from rl_coordconv.training import train
 
 #: The package's version: the one place it is written (pyproject.toml reads it from here).
@@ -34,6 +36,7 @@ _LAZY = {
     "register_extractor": "rl_coordconv.extractors",
     "EXTRACTORS": "rl_coordconv.extractors",
     "train": "rl_coordconv.training",
+    "RunSettings": "rl_coordconv.settings",
     "UserError": "rl_coordconv.errors",
 }
 
@@ -45,6 +48,7 @@ __all__ = [
     "register_extractor",
     "EXTRACTORS",
     "train",
+    "RunSettings",
     "UserError",
     "__version__",
 ]

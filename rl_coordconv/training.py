@@ -25,14 +25,14 @@ reproduced: ``wall_seconds`` (real time), the TensorBoard events logged between 
 interruption (logged twice), and, with a backend that cannot snapshot its environments (or a checkpoint
 written before its backend could), the games in progress at the checkpoint (the environments restart
 with seeds derived from the checkpoint's agent steps, so even then a resume is repeatable, not exact).
-
 Phases. :func:`train` runs five named steps, each a function of its own: :func:`resolve_config` checks
-every argument and builds the :class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before
-it succeeds); :func:`prepare_run_folder` decides between a new run, a resume, a run already complete, or
-a refusal (a different run in the folder, or an unfinished one without ``resume``); :func:`build_session`
-builds the environments and the model (fresh, or from the checkpoint); :func:`learn` trains with the
-run's callbacks (:mod:`rl_coordconv.callbacks`) and saves the model; :func:`finalise` writes
-``status.json`` last.
+the run's settings (:class:`~rl_coordconv.settings.RunSettings`) and builds the
+:class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before it succeeds);
+:func:`~rl_coordconv.run_plan.prepare_run_folder` decides between a new run, a resume, a run already
+complete, or a refusal (a different run in the folder, or an unfinished one without ``resume``);
+:func:`build_session` builds the environments and the model (fresh, or from the checkpoint);
+:func:`~rl_coordconv.learning.learn` trains with the run's callbacks (:mod:`rl_coordconv.callbacks`) and
+saves the model; :func:`finalise` writes ``status.json`` last.
 """
 
 from __future__ import annotations
@@ -45,35 +45,44 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rl_coordconv import checks, runfolder
-from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
+from rl_coordconv.learning import learn
 from rl_coordconv.provenance import code_commit, machine, software_versions
+from rl_coordconv.run_plan import FolderPlan, RunPlan, prepare_run_folder, run_folder
 from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
+from rl_coordconv.settings import (
+    DEFAULT_EVAL_EPISODES,
+    RunSettings,
+    default_checkpoint_freq,
+    default_eval_freq,
+    default_threads,
+    derive_seeds,
+    settings_of,
+)
 
 if TYPE_CHECKING:
-    from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
     from stable_baselines3.common.vec_env import VecEnv
 
-    from rl_coordconv.agents import Preset
-    from rl_coordconv.atari import EnvBackend, Protocol
-    from rl_coordconv.callbacks import EvalSettings, RunCallbacks, RunState, SaveFn
+    from rl_coordconv.callbacks import RunState
     from rl_coordconv.checkpoints import Checkpoint
 
 __all__ = [
     "train",
+    "RunSettings",
     "run_name",
     "derive_seeds",
     "default_threads",
     "default_eval_freq",
     "default_checkpoint_freq",
+    "DEFAULT_EVAL_EPISODES",
     "IDENTITY_KEYS",
     "RunPlan",
     "FolderPlan",
@@ -84,92 +93,6 @@ __all__ = [
     "learn",
     "finalise",
 ]
-
-DEFAULT_EVAL_EPISODES = 10
-
-
-def derive_seeds(root: int) -> dict[str, int]:
-    """Derive the run's seeds from its root seed (numpy ``SeedSequence``, as dqn_zoo derives its seeds).
-
-    :param root: the root seed (>= 0)
-    :return: ``{"root", "training", "evaluation"}``; each derived seed is below 2**30
-    """
-    training, evaluation = (int(x) % 2**30 for x in np.random.SeedSequence(root).generate_state(2))
-    return {"root": int(root), "training": training, "evaluation": evaluation}
-
-
-def default_threads() -> int:
-    """Torch threads for one run: the CPUs this process may use, at most 8.
-
-    With the ``ale_vector`` backend the games step in C++ threads while the learner waits, and
-    the learner computes while the games wait, so one run may use every core it is given. Torch's OpenMP
-    threads busy-wait, so on a machine shared with other work pass fewer threads (``--threads``); a sweep
-    gives each worker its share explicitly, and several one-thread runs side by side use a small machine
-    better than one run with many threads. NatureCNN-sized networks gain little beyond 8 threads.
-
-    :return: the number of threads
-    """
-    return max(1, min(8, checks.available_cpus()))
-
-
-def default_eval_freq(timesteps: int) -> int:
-    """Default agent steps between evaluations: a tenth of the run, kept within [50k, 250k].
-
-    Runs of 50k agent steps or fewer are evaluated at the end only.
-
-    :param timesteps: the run's budget in agent steps
-    :return: the frequency in agent steps
-    """
-    return int(min(250_000, max(50_000, timesteps // 10)))
-
-
-def default_checkpoint_freq(timesteps: int) -> int:
-    """Default agent steps between checkpoints: a tenth of the run, at most 100k.
-
-    :param timesteps: the run's budget in agent steps
-    :return: the frequency in agent steps
-    """
-    return int(min(100_000, max(1, timesteps // 10)))
-
-
-# -- the phases' results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """What :func:`resolve_config` checked: the run's config and the objects it names.
-
-    :param path: the run folder
-    :param config: the config a new run would write
-    :param preset: the resolved agent preset
-    :param protocol: the evaluation protocol
-    :param backend: the environment backend
-    :param device: the torch device of this session
-    :param threads: torch threads of this session
-    """
-
-    path: Path
-    config: RunConfig
-    preset: Preset
-    protocol: Protocol
-    backend: EnvBackend
-    device: str
-    threads: int
-
-
-@dataclass(frozen=True)
-class FolderPlan:
-    """What :func:`prepare_run_folder` decided.
-
-    :param action: ``new`` (start from scratch), ``resume`` (continue from ``checkpoint``) or ``complete``
-        (the folder holds this run, finished: nothing to do)
-    :param config: the config to train under (for a resume, the one on disk: its command, seeds, creation time)
-    :param checkpoint: the checkpoint to resume from (``resume`` only)
-    """
-
-    action: Literal["new", "resume", "complete"]
-    config: RunConfig
-    checkpoint: Checkpoint | None = None
 
 
 @dataclass
@@ -200,78 +123,52 @@ class Session:
 
 
 def train(
-    algo: str,
-    game: str,
-    extractor: str = "coordconv",
-    seed: int = 0,
-    timesteps: int = 1_000_000,
+    settings: RunSettings | str | None = None,
+    game: str | None = None,
+    extractor: str | None = None,
+    seed: int | None = None,
+    timesteps: int | None = None,
     out: str | Path = "runs",
     *,
     run_dir: str | Path | None = None,
-    protocol: str = "standard",
-    n_envs: int | None = None,
-    preset: str | Path | None = None,
-    hyperparameters: Mapping[str, Any] | None = None,
-    extractor_kwargs: Mapping[str, Any] | None = None,
-    device: str = "auto",
-    eval_freq: int | None = None,
-    eval_episodes: int = DEFAULT_EVAL_EPISODES,
-    eval_deterministic: bool = False,
-    checkpoint_freq: int | None = None,
-    keep_checkpoints: bool = False,
     resume: bool = False,
+    keep_checkpoints: bool = False,
     progress_bar: bool = True,
-    threads: int | None = None,
-    backend: str = DEFAULT_BACKEND,
-    learner: LearnerSettings | None = None,
     command: str | None = None,
     callback: BaseCallback | None = None,
     quiet: bool = False,
+    learner: LearnerSettings | None = None,
+    **options: Any,
 ) -> Path:
     """Train one agent on one Atari game and write its run folder.
 
-    :param algo: ``a2c`` or ``ppo``
-    :param game: any spelling of the game (``Pong``, ``ALE/Pong-v5``, ``PongNoFrameskip-v4``)
-    :param extractor: a registered extractor (``nature``, ``coordconv``, ``coordconv_all``, ``coordconv_r``)
-    :param seed: the root seed; every other seed derives from it (:func:`derive_seeds`)
-    :param timesteps: the budget in agent steps (summed over the parallel environments); training stops at
-        the first rollout boundary at or after it
+    Two forms of one call: ``train(RunSettings(algo="ppo", game="Pong"), out="runs")``, or the keyword form
+    ``train("ppo", "Pong", "coordconv", seed=0, timesteps=100_000, out="runs", n_envs=8)`` whose keywords
+    are :class:`~rl_coordconv.settings.RunSettings`'s fields (documented there, each once).
+
+    :param settings: the run's settings; or, in the keyword form, the algorithm (``a2c`` or ``ppo``)
+    :param game: (keyword form) any spelling of the game
+    :param extractor: (keyword form) a registered extractor (default ``coordconv``)
+    :param seed: (keyword form) the root seed (default 0)
+    :param timesteps: (keyword form) the budget in agent steps (default 1000000)
     :param out: parent folder of the run folder (ignored when ``run_dir`` is given)
     :param run_dir: the exact run folder (default ``out / run_name(game, algo, extractor, seed)``)
-    :param protocol: ``standard`` (zoo/SB3 numbers) or ``machado`` (sticky actions, no life-loss signal)
-    :param n_envs: parallel environments (default: the preset's, 16 for A2C, 8 for PPO)
-    :param preset: a preset file or built-in name (default: the built-in preset of ``algo``)
-    :param hyperparameters: values overriding the preset's, e.g. ``{"n_steps": 16}``
-    :param extractor_kwargs: extra constructor arguments for the extractor
-    :param device: ``auto``, ``cpu`` or ``cuda``
-    :param eval_freq: agent steps between evaluations (default :func:`default_eval_freq`; 0: only the
-        final evaluation)
-    :param eval_episodes: whole games per evaluation (0: no evaluation at all)
-    :param eval_deterministic: evaluate with the most likely action (default: sample, as zoo does on Atari)
-    :param checkpoint_freq: agent steps between checkpoints (default :func:`default_checkpoint_freq`;
-        0: none, and no resume)
-    :param keep_checkpoints: keep the checkpoints once the run is complete (default: delete them)
     :param resume: continue an interrupted run from its last checkpoint (from scratch if it has none);
         without it an existing, incomplete run folder is refused
+    :param keep_checkpoints: keep the checkpoints once the run is complete (default: delete them)
     :param progress_bar: show a progress bar (agent steps/s, recent mean score)
-    :param threads: torch threads (default :func:`default_threads`); set for the whole process
-    :param backend: the environment backend: ``ale_vector`` (the default; ale-py's C++ vector env) or
-        ``sb3`` (SB3's Atari wrappers, game after game in Python); both resume exactly
-    :param learner: how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`; default
-        channels-last weights, no ``torch.compile``); it never changes what is learned
     :param command: the command line to record in ``config.yaml`` (default: this call)
     :param callback: an extra SB3 callback, run after the run's own
     :param quiet: print nothing
+    :param learner: (keyword form) how the policy computes (:class:`rl_coordconv.learner.LearnerSettings`),
+        the fields ``compile`` and ``channels_last`` of the settings
+    :param options: (keyword form) any other field of :class:`~rl_coordconv.settings.RunSettings`
     :return: the run folder
-    :raises UserError: for a bad argument, or a run folder that cannot be used as asked
+    :raises UserError: for a bad setting, or a run folder that cannot be used as asked
+    :raises TypeError: for a keyword that is no setting, or settings mixed with keywords
     """
-    plan = resolve_config(
-        algo, game, extractor, seed, timesteps, out,
-        run_dir=run_dir, protocol=protocol, n_envs=n_envs, preset=preset, hyperparameters=hyperparameters,
-        extractor_kwargs=extractor_kwargs, device=device, eval_freq=eval_freq, eval_episodes=eval_episodes,
-        eval_deterministic=eval_deterministic, checkpoint_freq=checkpoint_freq, threads=threads, backend=backend,
-        learner=learner, command=command,
-    )  # fmt: skip
+    run = settings_of(settings, game, extractor, seed, timesteps, learner, **options)
+    plan = resolve_config(run, out=out, run_dir=run_dir, command=command)
     try:
         folder = prepare_run_folder(plan, resume=resume)
     except OSError as err:
@@ -319,69 +216,64 @@ def _disk_error(path: Path, err: OSError) -> UserError | OSError:
 
 
 def resolve_config(
-    algo: str,
-    game: str,
-    extractor: str,
-    seed: int,
-    timesteps: int,
-    out: str | Path,
+    settings: RunSettings | str | None = None,
+    game: str | None = None,
+    extractor: str | None = None,
+    seed: int | None = None,
+    timesteps: int | None = None,
+    out: str | Path = "runs",
     *,
     run_dir: str | Path | None = None,
-    protocol: str = "standard",
-    n_envs: int | None = None,
-    preset: str | Path | None = None,
-    hyperparameters: Mapping[str, Any] | None = None,
-    extractor_kwargs: Mapping[str, Any] | None = None,
-    device: str = "auto",
-    eval_freq: int | None = None,
-    eval_episodes: int = DEFAULT_EVAL_EPISODES,
-    eval_deterministic: bool = False,
-    checkpoint_freq: int | None = None,
-    threads: int | None = None,
-    backend: str = DEFAULT_BACKEND,
-    learner: LearnerSettings | None = None,
     command: str | None = None,
+    learner: LearnerSettings | None = None,
+    **options: Any,
 ) -> RunPlan:
-    """Check every argument of :func:`train` and build the run's config; nothing is written.
+    """Check a run's settings, resolve every name and default, and build its config; nothing is written.
 
-    The parameters are :func:`train`'s.
+    Takes :func:`train`'s two forms (a :class:`~rl_coordconv.settings.RunSettings`, or its keywords).
 
+    :param settings: the settings; or, in the keyword form, the algorithm
+    :param game: (keyword form) the game
+    :param extractor: (keyword form) the extractor
+    :param seed: (keyword form) the root seed
+    :param timesteps: (keyword form) the budget in agent steps
+    :param out: parent folder of the run folder (ignored when ``run_dir`` is given)
+    :param run_dir: the exact run folder
+    :param command: the command line to record (default: this Python call)
+    :param learner: (keyword form) the settings' ``compile`` and ``channels_last``
+    :param options: (keyword form) any other field of :class:`~rl_coordconv.settings.RunSettings`
     :return: the plan
-    :raises UserError: for the first bad argument
+    :raises UserError: for the first bad setting
     """
     from rl_coordconv.agents import canonical_algo, load_preset
     from rl_coordconv.atari import canonical_game, get_backend, get_protocol
     from rl_coordconv.extractors import get_extractor, policy_kwargs_for
 
-    algo, game, extractor = canonical_algo(algo), canonical_game(game), get_extractor(extractor).name
-    seed, timesteps = checks.whole(seed, "seed", 0), checks.whole(timesteps, "timesteps", 1)
-    proto, env_backend = get_protocol(protocol), get_backend(backend)
-    agent = load_preset(algo, preset, hyperparameters, n_envs=checks.optional_whole(n_envs, "n_envs", 1))
-    extractor_kwargs = dict(extractor_kwargs or {})
-    policy_kwargs = policy_kwargs_for(extractor, **extractor_kwargs)  # checks the kwargs
-    eval_episodes = checks.whole(eval_episodes, "eval_episodes", 0)
-    eval_freq = default_eval_freq(timesteps) if eval_freq is None else checks.whole(eval_freq, "eval_freq", 0)
-    checkpoint_freq = (
-        default_checkpoint_freq(timesteps)
-        if checkpoint_freq is None
-        else checks.whole(checkpoint_freq, "checkpoint_freq", 0)
-    )
-    threads = default_threads() if threads is None else checks.whole(threads, "threads", 1)
-    device = checks.torch_device(device)
-    name = run_name(game, algo, extractor, seed)
+    s = settings_of(settings, game, extractor, seed, timesteps, learner, **options)
+    algo, game, extractor = canonical_algo(s.algo), canonical_game(s.game), get_extractor(s.extractor).name
+    proto, env_backend = get_protocol(s.protocol), get_backend(s.backend)
+    agent = load_preset(algo, s.preset, s.hyperparameters or None, n_envs=s.n_envs)
+    policy_kwargs = policy_kwargs_for(extractor, **s.extractor_kwargs)  # checks the kwargs
+    eval_freq = default_eval_freq(s.timesteps) if s.eval_freq is None else s.eval_freq
+    checkpoint_freq = default_checkpoint_freq(s.timesteps) if s.checkpoint_freq is None else s.checkpoint_freq
+    threads = default_threads() if s.threads is None else s.threads
+    device = checks.torch_device(s.device)
+    learner = LearnerSettings(channels_last=s.channels_last, compile=s.compile)
+    name = run_name(game, algo, extractor, s.seed)
     config = RunConfig(
-        run=name, algo=algo, game=game, extractor=extractor, extractor_kwargs=extractor_kwargs, seed=seed,
-        timesteps=timesteps, protocol=proto.to_dict(), backend=env_backend.name, n_envs=agent.n_envs,
+        run=name, algo=algo, game=game, extractor=extractor, extractor_kwargs=dict(s.extractor_kwargs), seed=s.seed,
+        timesteps=s.timesteps, protocol=proto.to_dict(), backend=env_backend.name, n_envs=agent.n_envs,
         agent={**agent.to_dict(), "source": agent.source}, policy=_policy_record(policy_kwargs),
         evaluation=EvaluationConfig(
-            freq=eval_freq, games=eval_episodes, deterministic=bool(eval_deterministic),
-            n_envs=min(agent.n_envs, eval_episodes) if eval_episodes else 0,
+            freq=eval_freq, games=s.eval_episodes, deterministic=bool(s.eval_deterministic),
+            n_envs=min(agent.n_envs, s.eval_episodes) if s.eval_episodes else 0,
         ),
-        checkpoint_freq=checkpoint_freq, seeds=derive_seeds(seed), device=device, threads=threads,
-        resume=env_backend.resume, learner=(learner or LearnerSettings()).to_dict(), versions=software_versions(),
-        commit=code_commit(), machine=machine(device), command=command or _python_call(algo, game, extractor, seed, timesteps), created=_now(),
+        checkpoint_freq=checkpoint_freq, seeds=derive_seeds(s.seed), device=device, threads=threads,
+        resume=env_backend.resume, learner=learner.to_dict(), versions=software_versions(), commit=code_commit(),
+        machine=machine(device), command=command or _python_call(algo, game, extractor, s.seed, s.timesteps),
+        created=_now(),
     )  # fmt: skip
-    path = _run_dir(out, run_dir, name)
+    path = run_folder(out, run_dir, name)
     return RunPlan(path, config, agent, proto, env_backend, device, threads)
 
 
@@ -396,16 +288,6 @@ def _policy_record(policy_kwargs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_dir(out: str | Path, run_dir: str | Path | None, name: str) -> Path:
-    if run_dir is None:
-        path = checks.output_folder(out, "--out") / name
-    else:
-        path = Path(run_dir)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"run folder {str(path)!r} is a file; pass another --out or run_dir")
-    return path
-
-
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -418,67 +300,6 @@ def _python_call(algo: str, game: str, extractor: str, seed: int, timesteps: int
 def _say(quiet: bool, text: str) -> None:
     if not quiet:
         print(text, flush=True)
-
-
-# -- phase 2: prepare the run folder -----------------------------------------------------------------
-
-
-def prepare_run_folder(plan: RunPlan, resume: bool = False) -> FolderPlan:
-    """Decide what to do with the run folder, and make it ready: new, resume, complete, or refused.
-
-    A new run clears what an earlier attempt wrote (only the run's own files) and writes ``config.yaml``;
-    a resumed run removes its stale ``error.txt``; a complete run is left untouched.
-
-    :param plan: the checked run
-    :param resume: whether an unfinished run may be continued
-    :return: the decision
-    :raises UserError: when the folder holds a different run, or an unfinished one and ``resume`` is off
-    """
-    from rl_coordconv.checkpoints import latest_checkpoint
-
-    path, config = plan.path, plan.config
-    decision = FolderPlan("new", config)
-    if path.is_dir() and any(path.iterdir()):
-        on_disk = _read_config(path)
-        if runfolder.is_complete(path):
-            _refuse_other_run(path, on_disk, config)
-            return FolderPlan("complete", on_disk or config)
-        if not resume:
-            raise UserError(
-                f"run folder {str(path)!r} holds an unfinished run; pass --resume (resume=True) to continue it, "
-                "or choose another --out"
-            )
-        checkpoint = latest_checkpoint(path)
-        if checkpoint is not None and on_disk is not None:
-            _refuse_other_run(path, on_disk, config)  # (without a checkpoint there is nothing to continue)
-            decision = FolderPlan("resume", on_disk, checkpoint)  # keep the original record
-    if decision.action == "resume":
-        ErrorRecord.remove(path)
-        return decision
-    runfolder.clear_run(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserError(f"cannot create run folder {str(path)!r}: {err.strerror or err}") from None
-    config.write(path)
-    return decision
-
-
-def _read_config(path: Path) -> RunConfig | None:
-    try:
-        return RunConfig.read(path)
-    except runfolder.RunFolderError:
-        return None
-
-
-def _refuse_other_run(path: Path, on_disk: RunConfig | None, config: RunConfig) -> None:
-    if on_disk is None:
-        return
-    diffs = runfolder.identity_diff(on_disk, config)
-    if diffs:
-        raise UserError(
-            f"run folder {str(path)!r} holds a different run ({'; '.join(diffs[:3])}); choose another --out or run_dir"
-        )
 
 
 # -- phase 3: build the environments and the model ---------------------------------------------------
@@ -573,101 +394,6 @@ def _so_far(saved: Mapping[str, Any], key: str, now: str) -> list[str]:
 
 def _commit_now() -> str:
     return code_commit() or "unknown"
-
-
-# -- phase 4: learn ----------------------------------------------------------------------------------
-
-
-def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback: BaseCallback | None = None) -> float:
-    """Train the session's model up to the run's budget, save ``model.zip``, and run the final evaluation.
-
-    :param plan: the run
-    :param session: the environments, model and counters
-    :param progress_bar: show SB3's progress bar over the whole run
-    :param callback: an extra SB3 callback, run after the run's own
-    :return: wall-clock seconds of training over all sessions
-    """
-    from rl_coordconv.callbacks import RunProgressBar, run_callbacks
-
-    config, model = plan.config, session.model
-    with (
-        runfolder.CsvLog(plan.path / runfolder.EPISODES, runfolder.EPISODE_COLUMNS) as episodes,
-        runfolder.CsvLog(plan.path / runfolder.EVALUATIONS, runfolder.EVALUATION_COLUMNS) as evaluations,
-    ):
-        callbacks: RunCallbacks = run_callbacks(
-            session.state,
-            episodes,
-            evaluations,
-            run_dir=plan.path,
-            frame_skip=plan.protocol.frame_skip,
-            timesteps=config.timesteps,
-            evaluation=_eval_settings(plan),
-            checkpoint_freq=config.checkpoint_freq,
-            save_checkpoint=_checkpoint_saver(plan, session, (episodes, evaluations)),
-        )
-        if progress_bar:
-            callbacks.extra.append(RunProgressBar(f"{config.game} {config.algo} {config.extractor} seed {config.seed}",
-                                                  config.timesteps))  # fmt: skip
-        if callback is not None:
-            callbacks.extra.append(callback)
-        model.learn(
-            total_timesteps=max(0, config.timesteps - int(model.num_timesteps)),
-            callback=callbacks.as_list(),
-            tb_log_name=config.algo.upper(),
-            reset_num_timesteps=session.checkpoint is None,
-        )
-        runfolder.save_model(plan.path, model)
-        if callbacks.evaluation is not None:
-            callbacks.evaluation.evaluate()
-            model.logger.dump(model.num_timesteps)
-        callbacks.progress.write()
-    return callbacks.clock.wall_seconds()
-
-
-def _eval_settings(plan: RunPlan) -> EvalSettings | None:
-    from rl_coordconv.callbacks import EvalSettings
-    from rl_coordconv.evaluation import GameRecord, play_game_records
-
-    config, evaluation = plan.config, plan.config.evaluation
-    if not evaluation.games:
-        return None
-
-    def play(model: BaseAlgorithm, n_games: int, seed: int) -> list[GameRecord]:
-        return play_game_records(
-            model,
-            config.game,
-            n_games,
-            seed=seed,
-            protocol=plan.protocol,
-            backend=plan.backend.name,
-            n_envs=evaluation.n_envs,
-            deterministic=evaluation.deterministic,
-        )
-
-    return EvalSettings(evaluation.freq, evaluation.games, play, config.seeds["evaluation"])
-
-
-def _checkpoint_saver(plan: RunPlan, session: Session, logs: tuple[runfolder.CsvLog, ...] = ()) -> SaveFn:
-    from rl_coordconv.checkpoints import rng_state, save_checkpoint
-
-    backend = plan.backend
-
-    def save(model: BaseAlgorithm, run_state: RunState) -> None:
-        for log in logs:  # the rows up to the checkpoint are on disk before the checkpoint says so
-            log.sync()
-        env = model.get_env()
-        state = {
-            "run": run_state,
-            "rng": rng_state(),
-            "env": backend.get_state(env) if backend.can_snapshot and env is not None else None,
-            "sessions": session.sessions,
-            "commits": list(session.commits),
-            "machines": list(session.machines),
-            "agent_steps": int(model.num_timesteps),
-        }
-        save_checkpoint(plan.path, model, state)
-
-    return save
 
 
 # -- phase 5: finalise -------------------------------------------------------------------------------
