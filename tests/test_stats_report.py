@@ -23,9 +23,9 @@ from rl_coordconv.analysis import stats
 from rl_coordconv.analysis.load import Run
 from rl_coordconv.analysis.report import analyze
 from rl_coordconv.analysis.runset import build_algo_runset, deduplicate
-from rl_coordconv.scores import parse_score, resolve_score
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
+from rl_coordconv.scores import parse_score, resolve_score
 from rl_coordconv.sweep.spec import parse_spec
 
 REPS = 100

@@ -30,8 +30,8 @@ from rl_coordconv.analysis.noise import noise_table
 from rl_coordconv.analysis.normalize import canonical_game, human_normalized_score, reference_scores
 from rl_coordconv.analysis.results import LIGHT_REPS, SECONDARY_LAST_N, AlgoResult, Analysis, Curve, Settings
 from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate
-from rl_coordconv.scores import Score
 from rl_coordconv.errors import UserError
+from rl_coordconv.scores import Score
 
 __all__ = [
     "Settings",

@@ -55,9 +55,9 @@ from rl_coordconv.analysis.load import BASELINE, Run, extractor_order
 from rl_coordconv.analysis.markdown import ReportSection, SectionMaker, describe_runs
 from rl_coordconv.analysis.report_tables import Tables, records, write_file, write_tables
 from rl_coordconv.analysis.results import AlgoResult, Analysis, Settings
+from rl_coordconv.errors import UserError
 from rl_coordconv.scores import Score, resolve_score
 from rl_coordconv.sweepfolder import SweepFolder
-from rl_coordconv.errors import UserError
 
 __all__ = ["BASELINE", "Report", "ReportSection", "SectionMaker", "analyze", "extractor_order", "write_report"]
 
