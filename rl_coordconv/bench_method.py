@@ -10,13 +10,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rl_coordconv.algorithms import algorithm_names
+
 __all__ = ["BenchSettings", "SECTIONS", "TRAIN_ALGOS", "interleave", "summary"]
 
 #: The sections, in the order they run.
 SECTIONS: tuple[str, ...] = ("env", "extractor", "train", "sweep")
 
-#: The algorithms the ``train`` section can measure, in the order they run.
-TRAIN_ALGOS: tuple[str, ...] = ("ppo", "a2c")
+#: The algorithms the ``train`` section can measure, in the order they run: every registered one.
+TRAIN_ALGOS: tuple[str, ...] = algorithm_names()
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class BenchSettings:
     :param train_rollouts: whole rollouts per contender per round in the ``train`` section
     :param sweep_agent_steps: agent steps of each of the two cells in the ``sweep`` section
     :param sections: which sections to run
-    :param algos: which algorithms the ``train`` section measures (``ppo``, ``a2c``)
+    :param algos: which algorithms the ``train`` section measures (default: :data:`TRAIN_ALGOS`)
     """
 
     game: str = "Breakout"

@@ -178,20 +178,19 @@ def _concatenation_form(extractor: Any) -> Any:
 def _zoo_model(algo: str, env: Any, ours: bool) -> Any:
     """The zoo-preset model: built by this package, or as a plain SB3 script would (SB3's own NatureCNN,
     its ``CnnPolicy`` defaults, the same hyperparameters and optimizer)."""
-    from rl_coordconv.agents import OPTIMIZERS, algo_class, build_model, load_preset, parse_schedule
+    from rl_coordconv.algorithms import get_algorithm
+    from rl_coordconv.model import build_model, sb3_hyperparameters
+    from rl_coordconv.preset import load_preset
+    from rl_coordconv.preset_kinds import OPTIMIZERS
 
     preset = load_preset(algo)
     if ours:
         return build_model(preset, env, extractor="nature", seed=0, device="cpu")
 
-    hyper = dict(preset.hyperparams)
-    for name in ("learning_rate", "clip_range", "clip_range_vf"):
-        if hyper.get(name) is not None:
-            hyper[name] = parse_schedule(hyper[name])
     policy_kwargs = {k: v for k, v in preset.policy_kwargs.items() if k != "optimizer"}
     policy_kwargs["optimizer_class"] = OPTIMIZERS[preset.policy_kwargs.get("optimizer", "adam")]()
-    cls = algo_class(algo)
-    return cls("CnnPolicy", env, seed=0, device="cpu", policy_kwargs=policy_kwargs, **hyper)
+    cls = get_algorithm(algo).load_class()
+    return cls("CnnPolicy", env, seed=0, device="cpu", policy_kwargs=policy_kwargs, **sb3_hyperparameters(preset))
 
 
 def _learn_rate(model: Any, threads: int, agent_steps: int) -> Callable[[], float]:
@@ -229,8 +228,9 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import VecFrameStack
 
-    from rl_coordconv.agents import load_preset
+    from rl_coordconv.algorithms import get_algorithm
     from rl_coordconv.atari import DEFAULT_BACKEND, canonical_game, make_vec_env
+    from rl_coordconv.preset import load_preset
     from rl_coordconv.training import default_threads
 
     game = canonical_game(settings.game)
@@ -242,7 +242,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
         preset = load_preset(algo)
         n_envs = preset.n_envs
         rollout = n_envs * int(preset.hyperparams.get("n_steps", 5))
-        chunk = rollout * settings.train_rollouts * (1 if algo == "ppo" else 10)
+        chunk = rollout * settings.train_rollouts * get_algorithm(algo).bench_rollouts
         envs = {f"rl-coordconv {b}": make_vec_env(game, n_envs, 0, "standard", backend=b) for b in backends}
         envs["plain SB3"] = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n_envs, seed=0), n_stack=4)
         models = {name: _zoo_model(algo, env, name != "plain SB3") for name, env in envs.items()}

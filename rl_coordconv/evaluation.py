@@ -239,8 +239,8 @@ def evaluate_run(
     :raises UserError: when the folder is no run folder, or has no model to play
     """
     from rl_coordconv import runfolder
-    from rl_coordconv.agents import load_model
     from rl_coordconv.checkpoints import latest_checkpoint
+    from rl_coordconv.model import load_model
 
     run_dir = Path(run_dir)
     if gif is not None:

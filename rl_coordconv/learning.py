@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rl_coordconv import runfolder
+from rl_coordconv.algorithms import get_algorithm
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -58,7 +59,7 @@ def learn(plan: RunPlan, session: Session, progress_bar: bool = False, callback:
         model.learn(
             total_timesteps=max(0, config.timesteps - int(model.num_timesteps)),
             callback=callbacks.as_list(),
-            tb_log_name=config.algo.upper(),
+            tb_log_name=get_algorithm(config.algo).tb_log_name,
             reset_num_timesteps=session.checkpoint is None,
         )
         runfolder.save_model(plan.path, model)

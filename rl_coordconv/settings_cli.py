@@ -8,7 +8,7 @@ an option. How a field becomes an option follows from its type:
 
 - ``bool``: a switch, ``--name`` when its default is False, ``--no-name`` when it is True;
 - ``dict``: a repeatable ``KEY=VALUE`` option, values read as YAML scalars
-  (:func:`rl_coordconv.agents.parse_overrides`), dotted keys for nested values;
+  (:func:`rl_coordconv.preset.parse_overrides`), dotted keys for nested values;
 - ``int`` (or ``int | None``): a whole number; anything else a string.
 
 A field without a default is a required option. Options with a value come first in the rebuilt
@@ -141,7 +141,7 @@ def from_args(cls: type[_T], args: argparse.Namespace) -> _T:
     :return: the record
     :raises UserError: for a ``KEY=VALUE`` that does not read, or a value the record refuses
     """
-    from rl_coordconv.agents import parse_overrides
+    from rl_coordconv.preset import parse_overrides
 
     values = {}
     for option in options_of(cls):
@@ -174,7 +174,7 @@ def command_line(prefix: Sequence[str], *records: Any) -> str:
 
 
 def format_pairs(values: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
-    """``KEY=VALUE`` words that :func:`rl_coordconv.agents.parse_overrides` reads back into ``values``.
+    """``KEY=VALUE`` words that :func:`rl_coordconv.preset.parse_overrides` reads back into ``values``.
 
     :param values: a (nested) mapping
     :param prefix: the dotted key of ``values`` itself

@@ -1,10 +1,11 @@
 """One training run: an algorithm, a game, an extractor and a seed, trained into a run folder.
 
 :func:`train` is the function behind ``rl-coordconv train``. It builds the agent from its preset
-(:mod:`rl_coordconv.agents`) and the extractor's fair ``policy_kwargs``, the Atari environments from the
-protocol (:mod:`rl_coordconv.atari`), and writes the run folder described in
-:mod:`rl_coordconv.runfolder`: ``config.yaml`` first, ``episodes.csv`` / ``evaluations.csv`` / ``tb/``
-/ ``progress.json`` / ``checkpoints/`` while training, then ``model.zip`` and finally ``status.json``.
+(:mod:`rl_coordconv.preset`, the model by :mod:`rl_coordconv.model`) and the extractor's fair
+``policy_kwargs``, the Atari environments from the protocol (:mod:`rl_coordconv.atari`), and writes the
+run folder described in :mod:`rl_coordconv.runfolder`: ``config.yaml`` first, ``episodes.csv`` /
+``evaluations.csv`` / ``tb/`` / ``progress.json`` / ``checkpoints/`` while training, then ``model.zip``
+and finally ``status.json``.
 
 Seeds. One root seed derives every other one (:func:`derive_seeds`, numpy's ``SeedSequence``):
 ``training`` seeds SB3 (python, numpy and torch through ``set_random_seed``) and the training
@@ -245,12 +246,13 @@ def resolve_config(
     :return: the plan
     :raises UserError: for the first bad setting
     """
-    from rl_coordconv.agents import canonical_algo, load_preset
+    from rl_coordconv.algorithms import get_algorithm
     from rl_coordconv.atari import canonical_game, get_backend, get_protocol
     from rl_coordconv.extractors import get_extractor, policy_kwargs_for
+    from rl_coordconv.preset import load_preset
 
     s = settings_of(settings, game, extractor, seed, timesteps, learner, **options)
-    algo, game, extractor = canonical_algo(s.algo), canonical_game(s.game), get_extractor(s.extractor).name
+    algo, game, extractor = get_algorithm(s.algo).name, canonical_game(s.game), get_extractor(s.extractor).name
     proto, env_backend = get_protocol(s.protocol), get_backend(s.backend)
     agent = load_preset(algo, s.preset, s.hyperparameters or None, n_envs=s.n_envs)
     policy_kwargs = policy_kwargs_for(extractor, **s.extractor_kwargs)  # checks the kwargs
@@ -336,8 +338,8 @@ def build_session(plan: RunPlan, checkpoint: Checkpoint | None = None, quiet: bo
 
 
 def _new_session(plan: RunPlan, env: VecEnv) -> Session:
-    from rl_coordconv.agents import build_model
     from rl_coordconv.callbacks import RunState
+    from rl_coordconv.model import build_model
 
     config = plan.config
     model = build_model(
@@ -360,8 +362,8 @@ def _new_session(plan: RunPlan, env: VecEnv) -> Session:
 
 
 def _resumed_session(plan: RunPlan, env: VecEnv, checkpoint: Checkpoint) -> Session:
-    from rl_coordconv.agents import load_model
     from rl_coordconv.checkpoints import set_rng_state
+    from rl_coordconv.model import load_model
 
     config = plan.config
     learner = LearnerSettings.from_dict(config.learner)

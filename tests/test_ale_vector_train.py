@@ -14,9 +14,9 @@ import torch
 from test_train import PPO_TINY, STEPS, TINY, Interrupt, games, rows
 
 from rl_coordconv import runfolder
-from rl_coordconv.agents import load_model
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
+from rl_coordconv.model import load_model
 from rl_coordconv.training import train
 
 OPTIONS: dict[str, Any] = {**TINY, "backend": "ale_vector"}

@@ -319,7 +319,7 @@ def test_legacy_coordconv_model_loads_with_its_optimizer(tmp_path) -> None:
 
     from stable_baselines3.common.save_util import data_to_json, json_to_data
 
-    from rl_coordconv.agents import load_model
+    from rl_coordconv.model import load_model
 
     env = atari_env(n_envs=1)
     old = A2C(

@@ -13,12 +13,12 @@ import pytest
 from stable_baselines3 import PPO
 
 from rl_coordconv import runfolder
-from rl_coordconv.agents import load_preset
 from rl_coordconv.atari import get_protocol
 from rl_coordconv.checkpoints import CHECKSUMS, MODEL_FILE, latest_checkpoint, save_checkpoint
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 from rl_coordconv.evaluation import play_game_records
+from rl_coordconv.preset import load_preset
 from rl_coordconv.training import train
 
 TINY: dict[str, Any] = {
@@ -77,7 +77,7 @@ def test_format_number_keeps_every_digit() -> None:
 
 
 def test_evaluation_games_cut_at_the_cap_are_flagged(whole_run: Path) -> None:
-    from rl_coordconv.agents import load_model
+    from rl_coordconv.model import load_model
 
     capped = dataclasses.replace(get_protocol("standard"), name="capped", max_frames=200)
     model = load_model("a2c", whole_run / runfolder.MODEL, device="cpu")

@@ -131,8 +131,8 @@ def test_run_folder_holds_every_file_with_its_columns(a2c_run: Path) -> None:
 
 @pytest.mark.parametrize(("algo", "extractor"), [("a2c", "coordconv"), ("ppo", "nature"), ("ppo", "coordconv")])
 def test_tiny_runs_build_the_asked_agent(runs: Path, algo: str, extractor: str) -> None:
-    from rl_coordconv.agents import load_model
     from rl_coordconv.extractors import get_extractor
+    from rl_coordconv.model import load_model
 
     run = tiny(algo, extractor, runs / f"{algo}-{extractor}", timesteps=320, eval_episodes=0)
     model = load_model(algo, run / runfolder.MODEL, device="cpu")

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from rl_coordconv.algorithms import ALGORITHMS, algorithm_names
+
 __all__ = ["add_parser", "run"]
 
 
@@ -14,11 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     :param subparsers: the top-level parser's subparsers
     """
+    labels = "/".join(a.label for a in ALGORITHMS.values())
     parser = subparsers.add_parser(
         "bench",
         help="measure env, extractor, training and sweep speed on this machine",
         description="Measure, interleaved in one process, the env backend against SB3's pipeline and raw "
-        "AtariVectorEnv, every extractor's training step against nature, end-to-end PPO/A2C training "
+        f"AtariVectorEnv, every extractor's training step against nature, end-to-end {labels} training "
         "against a plain SB3 script, and a 2-worker sweep against a 1-worker sweep; print medians, ratios "
         "and whether the project's speed targets are met.",
     )
@@ -36,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=None,
         metavar="ALGO",
-        help="the train section measures only this algorithm (ppo, a2c); repeatable",
+        help=f"the train section measures only this algorithm ({', '.join(algorithm_names())}); repeatable",
     )
     parser.add_argument("--game", default="Breakout", help="the game every section plays (default Breakout)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per section")

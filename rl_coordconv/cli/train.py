@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from rl_coordconv.algorithms import ALGORITHMS
 from rl_coordconv.cli import add_plugin_option
 from rl_coordconv.settings import FolderOptions, RunSettings
 from rl_coordconv.settings_cli import add_options, command_line, from_args
@@ -24,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
         help="train one agent (algorithm x game x extractor x seed) into a run folder",
-        description="Train one A2C or PPO agent on one Atari game with rl-baselines3-zoo's hyperparameters and "
+        description=f"Train one {' or '.join(a.label for a in ALGORITHMS.values())} agent on one Atari game with rl-baselines3-zoo's hyperparameters and "
         "write its run folder (config.yaml, episodes.csv, evaluations.csv, tb/, model.zip, status.json). "
         "Scores are whole-game, unclipped Atari scores. Interrupted runs continue with --resume.",
         epilog="example: rl-coordconv train --algo ppo --game Pong --extractor coordconv --seed 0 "

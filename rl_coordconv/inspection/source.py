@@ -135,7 +135,7 @@ def load_policy_model(run: RunSource, device: str = "cpu") -> OnPolicyAlgorithm:
     :param device: torch device (inspections are meant for the CPU)
     :return: the SB3 model, its policy in evaluation mode
     """
-    from rl_coordconv.agents import load_model
+    from rl_coordconv.model import load_model
 
     model = load_model(run.algo, run.model_path, device=device)
     model.policy.set_training_mode(False)

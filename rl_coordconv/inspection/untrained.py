@@ -3,7 +3,7 @@
 An inspection's numbers (how large a CoordConv filter's coordinate term is beside its image term, how far
 the policy moves under a shift) say little on their own: a freshly drawn network has coordinate weights
 too (unless they start at zero) and moves under shifts too. :func:`untrained_model` rebuilds the run's
-model at agent step 0 through the path training takes (:func:`rl_coordconv.agents.build_model` with the
+model at agent step 0 through the path training takes (:func:`rl_coordconv.model.build_model` with the
 run's recorded preset, extractor and kwargs, on the run's own game, protocol, backend and number of
 environments, seeded with the run's training seed), so measuring it on the same frames shows what
 training changed.
@@ -13,7 +13,7 @@ How the CoordConv weights started matters most: ``coord_init="zeros"`` (today's 
 exactly 0; ``coord_init="joint"`` (results/atari100k's runs) draws image and coordinate weights together.
 The reference uses the rule the run recorded in ``config.yaml`` (``policy.features_extractor_kwargs``,
 written through :func:`rl_coordconv.extractors.recorded_kwargs`); a record without it predates the rule
-and was drawn ``joint``, as :func:`rl_coordconv.agents.load_model` rebuilds such models.
+and was drawn ``joint``, as :func:`rl_coordconv.model.load_model` rebuilds such models.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from rl_coordconv.inspection.source import RunSource, protocol_of
 if TYPE_CHECKING:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 
-    from rl_coordconv.agents import Preset
+    from rl_coordconv.preset import Preset
 
 __all__ = [
     "LEGACY_COORD_INIT",
@@ -45,7 +45,7 @@ __all__ = [
     "measure_untrained",
 ]
 
-#: The rule of CoordConv runs recorded before ``coord_init`` existed (``agents._legacy_policy_kwargs``).
+#: The rule of CoordConv runs recorded before ``coord_init`` existed (:func:`rl_coordconv.model.legacy_policy_kwargs`).
 LEGACY_COORD_INIT = "joint"
 
 
@@ -96,7 +96,7 @@ def recorded_preset(config: runfolder.RunConfig) -> Preset:
     :param config: the run's record
     :return: the preset
     """
-    from rl_coordconv.agents import Preset
+    from rl_coordconv.preset import Preset
 
     agent = dict(config.agent)
     fixed = {"algo", "policy", "n_envs", "policy_kwargs", "source"}
@@ -112,7 +112,7 @@ def recorded_preset(config: runfolder.RunConfig) -> Preset:
 def untrained_model(run: RunSource, device: str = "cpu") -> OnPolicyAlgorithm:
     """The run's model as its training built it at agent step 0 (``training._new_session``'s path).
 
-    :func:`rl_coordconv.agents.build_model` with the recorded preset (:func:`recorded_preset`), extractor,
+    :func:`rl_coordconv.model.build_model` with the recorded preset (:func:`recorded_preset`), extractor,
     extractor kwargs and CoordConv rule (:func:`recorded_coord_init`), on the run's game with its recorded
     number of environments, protocol and backend, seeded with ``seeds.training``. The learner settings
     are those the trained model is inspected with (plain eager NCHW): they change how the policy computes,
@@ -125,9 +125,9 @@ def untrained_model(run: RunSource, device: str = "cpu") -> OnPolicyAlgorithm:
     """
     import torch
 
-    from rl_coordconv.agents import build_model
     from rl_coordconv.atari import make_vec_env
     from rl_coordconv.learner import LearnerSettings
+    from rl_coordconv.model import build_model
 
     config = runfolder.RunConfig.read(run.path)
     kwargs: dict[str, Any] = dict(config.extractor_kwargs)

@@ -18,17 +18,16 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rl_coordconv.algorithms import ALGORITHMS
 from rl_coordconv.checks import available_cpus
 from rl_coordconv.sweep.spec import Cell
 
 __all__ = ["STEPS_PER_SECOND", "STARTUP_SECONDS", "Estimate", "available_cores", "worker_rate", "estimate_sweep"]
 
 #: Agent steps/s of ONE run on a 2-core x86 CPU: algo -> {torch threads: agent steps/s} (1 thread: each
-#: of two runs side by side, the sweep's way; 2 threads: one run alone). Planning figures, not a promise.
-STEPS_PER_SECOND: dict[str, dict[int, float]] = {
-    "a2c": {1: 540.0, 2: 597.0},
-    "ppo": {1: 220.0, 2: 327.0},
-}
+#: of two runs side by side, the sweep's way; 2 threads: one run alone), every registered algorithm's
+#: :attr:`~rl_coordconv.algorithms.Algorithm.steps_per_second`. Planning figures, not a promise.
+STEPS_PER_SECOND: dict[str, dict[int, float]] = {a.name: dict(a.steps_per_second) for a in ALGORITHMS.values()}
 #: Seconds a worker spends before its first agent step (spawn, imports, env and model construction).
 STARTUP_SECONDS: float = 10.0
 
@@ -48,7 +47,7 @@ def worker_rate(
 
     Each worker gets ``max(1, cores // workers)`` threads; more workers than cores share them.
 
-    :param algo: ``a2c`` or ``ppo``
+    :param algo: a registered algorithm (``a2c``, ``ppo``)
     :param workers: workers running at once
     :param cores: CPU cores
     :param table: algo -> {threads: agent steps/s of one run}

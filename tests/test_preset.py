@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from rl_coordconv.agents import build_model, load_preset, parse_overrides, parse_schedule
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
+from rl_coordconv.model import build_model
+from rl_coordconv.preset import load_preset, parse_overrides
+from rl_coordconv.preset_kinds import parse_schedule
 
 
 def test_builtin_presets_hold_zoo_atari_hyperparameters() -> None:
