@@ -40,6 +40,7 @@ comparison and paired extractors train side by side under the same machine load.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -338,27 +339,20 @@ def _spec_of(record: SpecFile, default_name: str, source: str, text: str) -> Spe
     from rl_coordconv.scores import default_score
 
     evaluation = record.evaluation or EvaluationFile()
+    same = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in _FILLED_IN}
     return Spec(
+        **same,
         name=record.name or default_name.strip(),
-        games=record.games,
-        algos=record.algos,
-        extractors=record.extractors,
-        seeds=record.seeds,
-        agent_steps=record.agent_steps,
-        protocol=record.protocol,
         score=record.score or default_score(record.protocol),
-        smallest_effect=record.smallest_effect,
-        backend=record.backend,
-        n_envs=record.n_envs,
-        checkpoint_freq=record.checkpoint_freq,
         eval_freq=evaluation.eval_freq,
         eval_episodes=evaluation.eval_episodes,
-        hyperparameters=record.hyperparameters,
-        description=record.description,
-        plugins=record.plugins,
         source=source,
         text=text,
     )
+
+
+#: The keys of a spec file that its :class:`Spec` fills in or flattens; the others it takes as they are.
+_FILLED_IN = ("name", "score", "evaluation")
 
 
 def _located(source: str, lines: Mapping[KeyPath, int], path: KeyPath, problem: str) -> str:
