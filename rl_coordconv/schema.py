@@ -9,8 +9,8 @@ its own (``Kind(..., uses=("algos",))``). A value that does not fit raises :clas
 :class:`~rl_coordconv.errors.UserError`), whose message names the key (dotted for nested records) and
 which carries the key's path, so that the caller can put the file (and a YAML line) in front: a schema
 error is one line naming file and key. ``build(..., strict=True)`` refuses keys the record does not
-declare, with close-match suggestions. :func:`to_mapping` turns a record back into plain data, fields in declaration order;
-:func:`check_mapping` checks a flat mapping against a table of :class:`Kind` values. The run-folder
+declare, with close-match suggestions. :func:`to_mapping` turns a record back into plain data, fields
+in declaration order; :func:`check_mapping` checks a flat mapping against a table of :class:`Kind` values. The run-folder
 records (:mod:`rl_coordconv.runfolder`) are read through it; nothing is ever ``eval``-ed.
 """
 

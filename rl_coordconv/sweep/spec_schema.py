@@ -217,7 +217,9 @@ class EvaluationFile:
 
 @dataclass(frozen=True, kw_only=True)
 class SpecFile:
-    """An experiment spec as its file says it, every value checked (names canonical); :class:`Spec` is made from it.
+    """An experiment spec as its file says it, every value checked (names canonical).
+
+    :func:`rl_coordconv.sweep.spec.parse_spec` makes a :class:`~rl_coordconv.sweep.spec.Spec` from it.
 
     The fields are the spec's keys (``docs/sweeps.md``, "The spec format"), in the order they are checked;
     those without a default are required. None: the key was left out (or null), its default applies.
