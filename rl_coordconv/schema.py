@@ -3,11 +3,14 @@
 A record's fields are its schema: :func:`build` checks a mapping (a parsed YAML or JSON file) against a
 dataclass's type hints (``int``, ``float``, ``str``, ``bool``, ``dict``, ``list``, ``X | None``, a nested
 dataclass, ``Any``) and builds it; a field may add a check of its own (:func:`checked`, a
-:class:`Kind`) that cleans the value or says what it expected. A value that does not fit raises
-:class:`Mismatch` (a :class:`~rl_coordconv.errors.UserError`), whose message names the key (dotted
-for nested records); the caller puts the file in front, so a schema error is one line naming file and
-key. :func:`to_mapping` turns a record back into plain data, fields in declaration order;
-:func:`check_mapping` checks a flat mapping against a table of :class:`Kind` values. The run-folder
+:class:`Kind`) that cleans the value, says what it expected, or raises :class:`Invalid` with its own
+words (and the place below the key, such as a list's entry); a kind may read fields declared before
+its own (``Kind(..., uses=("algos",))``). A value that does not fit raises :class:`Mismatch` (a
+:class:`~rl_coordconv.errors.UserError`), whose message names the key (dotted for nested records) and
+which carries the key's path, so that the caller can put the file (and a YAML line) in front: a schema
+error is one line naming file and key. ``build(..., strict=True)`` refuses keys the record does not
+declare, with close-match suggestions. :func:`to_mapping` turns a record back into plain data, fields
+in declaration order; :func:`check_mapping` checks a flat mapping against a table of :class:`Kind` values. The run-folder
 records (:mod:`rl_coordconv.runfolder`) are read through it; nothing is ever ``eval``-ed.
 """
 
@@ -27,7 +30,20 @@ from rl_coordconv.errors import UserError, unknown_name
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-__all__ = ["Mismatch", "Kind", "checked", "type_name", "convert", "build", "to_mapping", "check_mapping"]
+__all__ = [
+    "KeyPath",
+    "dotted",
+    "Mismatch",
+    "Invalid",
+    "Kind",
+    "checked",
+    "required",
+    "type_name",
+    "convert",
+    "build",
+    "to_mapping",
+    "check_mapping",
+]
 
 _R = TypeVar("_R", bound="DataclassInstance")
 
@@ -35,32 +51,63 @@ _R = TypeVar("_R", bound="DataclassInstance")
 KIND = "kind"
 
 
+#: A key's place in a document: mapping keys and list positions, outermost first (``("games", 2)``).
+KeyPath = tuple[Any, ...]
+
+
+def dotted(path: KeyPath) -> str:
+    """A path's keys joined by dots, list positions left out: ``("evaluation", "eval_freq")`` -> ``"evaluation.eval_freq"``.
+
+    :param path: the path
+    :return: the dotted key (empty for the top level)
+    """
+    return ".".join(str(p) for p in path if not isinstance(p, int))
+
+
 class Mismatch(UserError):
-    """A value that does not fit its field: the message names the key (dotted) and what was expected
+    """A value that does not fit its field: the message names the key (dotted) and what was wrong
     (a :class:`~rl_coordconv.errors.UserError`: one line at the command line).
 
-    :param message: the whole message
-    :param key: the dotted key, when known
+    :param problem: what was wrong, without the key (``"must be a whole number, got 'x'"``)
+    :param path: where, from the document's top (:data:`KeyPath`)
+    :param missing: for a record's missing keys: all of them (the path then names the first)
+    :param message: the whole message (default: ``"the key '<dotted path>' <problem>"``)
     """
 
-    def __init__(self, message: str, key: str = "") -> None:
-        super().__init__(message)
-        self.key = key
+    def __init__(
+        self, problem: str, path: KeyPath = (), missing: tuple[str, ...] = (), message: str | None = None
+    ) -> None:
+        self.problem, self.path, self.missing, self.key = problem, path, missing, dotted(path)
+        super().__init__(message if message is not None else f"the key {self.key!r} {problem}")
+
+
+class Invalid(ValueError):
+    """Raised by a :class:`Kind`'s check in its own words, which :func:`build` puts after the key.
+
+    :param problem: what was wrong (``"must be positive, got 0"``)
+    :param at: where below the field's key (``(2,)`` for a list's third entry)
+    """
+
+    def __init__(self, problem: str, at: KeyPath = ()) -> None:
+        super().__init__(problem)
+        self.problem, self.at = problem, at
 
 
 @dataclass(frozen=True)
 class Kind:
     """A value kind: a check that cleans a value or raises ``ValueError``/``TypeError``, and what it expects.
 
-    :param check: value -> the cleaned value
+    :param check: value (then the fields of ``uses``, in order) -> the cleaned value
     :param text: what it expects, for messages (``"a number >= 0"``)
+    :param uses: fields declared before this one whose cleaned values (or defaults) the check reads
     """
 
-    check: Callable[[Any], Any]
+    check: Callable[..., Any]
     text: str
+    uses: tuple[str, ...] = ()
 
-    def __call__(self, value: Any) -> Any:
-        return self.check(value)
+    def __call__(self, value: Any, *used: Any) -> Any:
+        return self.check(value, *used)
 
 
 def checked(kind: Kind, **options: Any) -> Any:
@@ -95,7 +142,7 @@ def type_name(hint: Any) -> str:
     if hint is type(None):
         return "null"
     if dataclasses.is_dataclass(hint):
-        return "a mapping"
+        return "a mapping with keys " + ", ".join(f.name for f in dataclasses.fields(hint) if f.name != "extra")
     return _NAMES.get(origin or hint, str(hint))
 
 
@@ -123,12 +170,13 @@ _SCALARS: dict[Any, Callable[[Any], Any]] = {
 }
 
 
-def convert(hint: Any, value: Any, key: str) -> Any:
+def convert(hint: Any, value: Any, path: KeyPath, strict: bool = False) -> Any:
     """Check ``value`` against a field's type hint and return it cleaned.
 
     :param hint: the field's type hint
     :param value: the value read
-    :param key: the dotted key, for the message
+    :param path: the key's path, for the message
+    :param strict: refuse unknown keys of a nested record
     :return: the cleaned value (a nested dataclass built)
     :raises Mismatch: when it does not fit
     """
@@ -136,54 +184,84 @@ def convert(hint: Any, value: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         for arg in typing.get_args(hint):
             try:
-                return convert(arg, value, key)
-            except Mismatch:
+                return convert(arg, value, path, strict)
+            except Mismatch as err:
+                if len(err.path) > len(path):  # the value fit a nested record; a key inside it did not
+                    raise
                 continue
     elif hint is Any:
         return value
     elif dataclasses.is_dataclass(hint) and isinstance(hint, type):
         if isinstance(value, Mapping):
-            return build(hint, value, f"{key}.")
+            return build(hint, value, path=path, strict=strict)
     elif (origin or hint) in _SCALARS:
         cleaned = _SCALARS[origin or hint](value)
         if cleaned is not _NO:
             return cleaned
     else:
         return value
-    raise Mismatch(f"the key {key!r} must be {type_name(hint)}, got {value!r}", key)
+    raise Mismatch(f"must be {type_name(hint)}, got {value!r}", path)
 
 
-def _field_value(f: dataclasses.Field[Any], hint: Any, value: Any, key: str) -> Any:
+def required(f: dataclasses.Field[Any]) -> bool:
+    """Whether a record's field must be given (it has no default).
+
+    :param f: the field
+    :return: True when it has neither a default nor a default factory
+    """
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None if f.default is dataclasses.MISSING else f.default
+
+
+def _field_value(f: dataclasses.Field[Any], hint: Any, value: Any, path: KeyPath, strict: bool, used: list[Any]) -> Any:
     kind = f.metadata.get(KIND)
     if kind is None:
-        return convert(hint, value, key)
+        return convert(hint, value, path, strict)
     try:
-        return kind(value)
+        return kind(value, *used)
+    except Invalid as err:
+        raise Mismatch(err.problem, (*path, *err.at)) from None
+    except Mismatch as err:  # a kind that builds a record of its own
+        raise Mismatch(err.problem, (*path, *err.path), err.missing) from None
     except (ValueError, TypeError):
-        raise Mismatch(f"the key {key!r} must be {kind.text}, got {value!r}", key) from None
+        raise Mismatch(f"must be {kind.text}, got {value!r}", path) from None
 
 
-def build(cls: type[_R], data: Mapping[str, Any], prefix: str = "") -> _R:
+def build(cls: type[_R], data: Mapping[str, Any], *, path: KeyPath = (), strict: bool = False) -> _R:
     """Build a record dataclass from a mapping: known keys are checked, unknown ones kept in ``extra``
-    (when the record has such a field).
+    (when the record has such a field), refused (``strict``) or left out.
+
+    Unknown keys are found first, then missing ones, then each value in the fields' order.
 
     :param cls: the dataclass
     :param data: the mapping
-    :param prefix: put before each key in messages (``"evaluation."`` for a nested record)
+    :param path: the record's own path, put before each key in messages (``("evaluation",)`` for a nested record)
+    :param strict: refuse a key the record does not declare (with close-match suggestions)
     :return: the record
-    :raises Mismatch: for a missing key or a value of the wrong type
+    :raises Mismatch: for an unknown or missing key, or a value of the wrong type
     """
     hints = typing.get_type_hints(cls)
-    fields = dataclasses.fields(cls)
-    names = {f.name for f in fields}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if strict and "extra" not in fields:
+        for key in data:
+            if key not in fields:
+                raise Mismatch(str(unknown_name("key", key, fields)), (*path, key))
+    missing = tuple(name for name, f in fields.items() if name != "extra" and name not in data and required(f))
+    if missing:
+        raise Mismatch("is missing", (*path, missing[0]), missing)
     values: dict[str, Any] = {}
-    for f in fields:
+    for f in fields.values():
         if f.name == "extra":
-            values["extra"] = {k: v for k, v in data.items() if k not in names}
+            values["extra"] = {k: v for k, v in data.items() if k not in fields}
         elif f.name in data:
-            values[f.name] = _field_value(f, hints[f.name], data[f.name], prefix + f.name)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise Mismatch(f"the key {prefix + f.name!r} is missing", prefix + f.name)
+            uses = getattr(f.metadata.get(KIND), "uses", ())
+            used = [values[n] if n in values else _default(fields[n]) for n in uses]
+            values[f.name] = _field_value(f, hints[f.name], data[f.name], (*path, f.name), strict, used)
     return cls(**values)
 
 
@@ -218,16 +296,21 @@ def check_mapping(data: Mapping[str, Any], kinds: Mapping[str, Kind | type[str]]
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key not in kinds:
-            raise Mismatch(f"{where}: {unknown_name('key', key, kinds)} (accepted keys: {', '.join(kinds)})", key)
+            problem = f"{unknown_name('key', key, kinds)} (accepted keys: {', '.join(kinds)})"
+            raise Mismatch(problem, (key,), message=f"{where}: {problem}")
         kind = kinds[key]
         if kind is str:
             if not isinstance(value, str):
-                raise Mismatch(f"{where}: {key} must be a string, got {value!r}", key)
+                raise _mismatch(where, key, f"must be a string, got {value!r}")
             out[key] = value
             continue
         assert isinstance(kind, Kind)
         try:
             out[key] = kind(value)
         except (ValueError, TypeError):
-            raise Mismatch(f"{where}: {key} must be {kind.text}, got {value!r}", key) from None
+            raise _mismatch(where, key, f"must be {kind.text}, got {value!r}") from None
     return out
+
+
+def _mismatch(where: str, key: str, problem: str) -> Mismatch:
+    return Mismatch(problem, (key,), message=f"{where}: {key} {problem}")

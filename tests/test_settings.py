@@ -171,19 +171,19 @@ def test_numbers_are_checked_when_the_record_is_made(changes: dict[str, Any], me
 
 
 def test_the_sweep_task_carries_the_settings(tmp_path: Path) -> None:
+    from rl_coordconv.sweep.worker import task_settings
+
     cell = Cell("Pong", "ppo", "nature", 2)
+    defaults = RunSettings(algo="ppo", game="Breakout", timesteps=800, eval_freq=0)
     task = CellTask(cell=cell, run_dir=str(tmp_path / "r"), log_path=str(tmp_path / "l"), threads=3,
-                    train_kwargs={"timesteps": 800, "command": "rl-coordconv sweep x", "hyperparameters": None,
-                                  "eval_freq": 0})  # fmt: skip
+                    settings=task_settings(cell, 3, defaults), command="rl-coordconv sweep x")  # fmt: skip
     assert task.settings == RunSettings(algo="ppo", game="Pong", extractor="nature", seed=2, timesteps=800,
                                         eval_freq=0, threads=3)  # fmt: skip
-    assert task.command == "rl-coordconv sweep x" and task.train_kwargs == {}
+    assert task.command == "rl-coordconv sweep x"
     bare = CellTask(cell=cell, run_dir="r", log_path="l")
     assert bare.run_settings.timesteps == RunSettings(algo="a", game="g").timesteps and bare.run_settings.threads == 1
     with pytest.raises(ValueError, match="describe another cell"):
         CellTask(cell=cell, run_dir="r", log_path="l", settings=dataclasses.replace(task.run_settings, seed=5))
-    with pytest.raises(TypeError, match="unknown training option"):
-        CellTask(cell=cell, run_dir="r", log_path="l", train_kwargs={"agent_steps": 5})
 
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rl_coordconv"

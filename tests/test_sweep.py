@@ -20,6 +20,7 @@ import pytest
 from rl_coordconv.cli import main
 from rl_coordconv.errors import UserError
 from rl_coordconv.runfolder import ERROR, STATUS, is_complete, write_json
+from rl_coordconv.settings import RunSettings
 from rl_coordconv.sweep import Cell, dry_run_text, estimate_sweep, load_spec, parse_spec, run_sweep
 from rl_coordconv.sweep.estimate import STARTUP_SECONDS, STEPS_PER_SECOND, worker_rate
 from rl_coordconv.sweep.runner import threads_per_worker
@@ -413,6 +414,60 @@ def test_smallest_effect_is_declared_in_the_spec_and_changes_no_run() -> None:
     assert spec.resolved() == plain.resolved()  # the runs (and so resume and the sweep folder) are the same
     again = parse_spec(dataclasses.replace(spec, text=None).to_yaml(), source="again")
     assert again.smallest_effect == 0.02
+
+
+def _expected_settings(data: dict, threads: int, device: str) -> list[RunSettings]:
+    """Each cell's settings, read off a spec's YAML by hand (its names already canonical), in the cells' order."""
+    seeds = range(data["seeds"]) if isinstance(data["seeds"], int) else data["seeds"]
+    evaluation = data.get("evaluation") or {}
+    return [
+        RunSettings(
+            algo=algo,
+            game=game,
+            extractor=extractor,
+            seed=seed,
+            timesteps=data["agent_steps"],
+            protocol=data.get("protocol", "standard"),
+            backend=data.get("backend", "ale_vector"),
+            n_envs=data.get("n_envs"),
+            eval_freq=evaluation.get("eval_freq"),
+            eval_episodes=evaluation.get("eval_episodes", 10),
+            checkpoint_freq=data.get("checkpoint_freq"),
+            hyperparameters=(data.get("hyperparameters") or {}).get(algo, {}),
+            device=device,
+            threads=threads,
+        )  # fmt: skip
+        for seed in seeds
+        for game in data["games"]
+        for algo in data["algos"]
+        for extractor in data["extractors"]
+    ]
+
+
+SPEC_WITH_OVERRIDES = """\
+games: [Pong, Breakout]
+algos: [a2c, ppo]
+extractors: [nature]
+seeds: [4, 1]
+agent_steps: 2_048
+n_envs: 4
+hyperparameters:
+  ppo: {n_epochs: 2, n_steps: 64}
+"""
+
+
+@pytest.mark.parametrize("name", [*sorted(p.name for p in EXPERIMENTS.glob("*.yaml")), "overrides"])
+def test_every_cell_trains_with_the_settings_its_spec_says(tmp_path: Path, name: str) -> None:
+    import yaml
+
+    from rl_coordconv.sweep.runner import plan_tasks
+
+    text = SPEC_WITH_OVERRIDES if name == "overrides" else (EXPERIMENTS / name).read_text(encoding="utf-8")
+    spec = parse_spec(text, source=name)
+    tasks, done = plan_tasks(spec, tmp_path / "out", workers=2, device="cpu", command="rl-coordconv sweep x", cores=4)
+    assert done == [] and [task.cell for task in tasks] == spec.cells()
+    assert [task.settings for task in tasks] == _expected_settings(yaml.safe_load(text), threads=2, device="cpu")
+    assert {task.command for task in tasks} == {"rl-coordconv sweep x"}
 
 
 def test_a_builtin_spec_runs_by_name_and_an_unknown_name_lists_them(

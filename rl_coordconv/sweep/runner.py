@@ -13,6 +13,7 @@ ones resume from their last checkpoint, failed ones are tried again.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import signal
@@ -31,7 +32,7 @@ from rl_coordconv.sweep.estimate import Estimate, available_cores, estimate_swee
 from rl_coordconv.sweep.executors import Executor, get_executor
 from rl_coordconv.sweep.progress import format_duration, make_progress
 from rl_coordconv.sweep.spec import Cell, Spec, load_spec, parse_spec
-from rl_coordconv.sweep.worker import CellTask, RunFn
+from rl_coordconv.sweep.worker import CellTask, RunFn, task_settings
 from rl_coordconv.sweepfolder import LOCK, LOGS, RUNS, SPEC_FILE, SweepFolder
 
 __all__ = [
@@ -177,22 +178,6 @@ def threads_per_worker(workers: int, cores: int | None = None) -> int:
     return max(1, cores // max(1, workers))
 
 
-def _train_kwargs(spec: Spec, algo: str, device: str, command: str | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "timesteps": spec.agent_steps,
-        "protocol": spec.protocol,
-        "backend": spec.backend,
-        "device": device,
-        "n_envs": spec.n_envs,
-        "eval_freq": spec.eval_freq,
-        "eval_episodes": spec.eval_episodes,
-        "checkpoint_freq": spec.checkpoint_freq,
-        "command": command,
-        "hyperparameters": dict(spec.hyperparameters.get(algo) or {}) or None,
-    }
-    return {key: value for key, value in kwargs.items() if value is not None}
-
-
 def plan_tasks(
     spec: Spec,
     out: str | os.PathLike[str],
@@ -220,6 +205,7 @@ def plan_tasks(
     out = Path(out)
     threads = threads if threads is not None else threads_per_worker(workers, cores)
     plugins = plugins_for(spec.extractors, spec.backend)  # the user's own, by import path, for every worker
+    defaults = {algo: dataclasses.replace(spec.defaults(algo), device=device) for algo in spec.algos}
     tasks, done = [], []
     for cell, run_dir in cell_dirs(spec, out):
         if is_complete(run_dir):
@@ -231,8 +217,9 @@ def plan_tasks(
                 run_dir=str(run_dir),
                 log_path=str(SweepFolder(out).log(run_dir.name)),
                 threads=threads,
-                train_kwargs=_train_kwargs(spec, cell.algo, device, command),
                 plugins=plugins,
+                settings=task_settings(cell, threads, defaults[cell.algo]),
+                command=command,
             )
         )
     return tasks, done

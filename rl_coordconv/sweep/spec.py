@@ -24,7 +24,14 @@ A spec looks like this (every key is described in ``docs/sweeps.md``, "The spec 
 :func:`load_spec` validates everything on load and raises one :class:`~rl_coordconv.errors.UserError`
 naming the file, the line and the key for the first problem it finds: unknown keys, unknown games,
 algorithms or extractors (with close-match suggestions), non-positive budgets, wrong types, malformed
-YAML (with the line from the parser's error mark). Nothing is ever ``eval``-ed.
+YAML (with the line from the parser's error mark). The file's shape is one record,
+:class:`~rl_coordconv.sweep.spec_schema.SpecFile`, checked by the one schema checker
+(:func:`rl_coordconv.schema.build`); this module puts the file and the YAML line in front of its
+message. Nothing is ever ``eval``-ed.
+
+A spec is grid axes over the defaults of a run: :meth:`Spec.defaults` is the
+:class:`~rl_coordconv.settings.RunSettings` every cell of an algorithm shares, and the sweep fills in
+each cell's game, algorithm, extractor and seed.
 
 A *cell* is one run: ``(game, algo, extractor, seed)``. :meth:`Spec.cells` lists them in a fixed
 order, seed outermost and extractor innermost, so that a sweep cut short holds whole seeds of every
@@ -33,6 +40,7 @@ comparison and paired extractors train side by side under the same machine load.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,8 +52,10 @@ import yaml
 
 from rl_coordconv.agents import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
-from rl_coordconv.checks import as_whole
-from rl_coordconv.errors import UserError, check_name, normalize_name, unknown_name
+from rl_coordconv.errors import UserError, normalize_name
+from rl_coordconv.schema import KeyPath, Mismatch, build, dotted
+from rl_coordconv.settings import RunSettings
+from rl_coordconv.sweep.spec_schema import SPEC_KEYS, EvaluationFile, SpecFile
 from rl_coordconv.sweepfolder import SweepFolder
 
 __all__ = [
@@ -63,28 +73,6 @@ __all__ = [
 #: The package that holds the built-in specs: ``experiments/*.yaml`` in a clone (mapped by
 #: pyproject.toml), ``rl_coordconv/specs/*.yaml`` in an installed wheel.
 SPECS_PACKAGE = "rl_coordconv.specs"
-
-#: Top-level keys a spec accepts, and whether each is required.
-SPEC_KEYS: dict[str, bool] = {
-    "name": False,
-    "description": False,
-    "plugins": False,
-    "games": True,
-    "algos": True,
-    "extractors": True,
-    "seeds": True,
-    "agent_steps": True,
-    "protocol": False,
-    "score": False,
-    "smallest_effect": False,
-    "backend": False,
-    "n_envs": False,
-    "checkpoint_freq": False,
-    "evaluation": False,
-    "hyperparameters": False,
-}
-#: Keys accepted under ``evaluation``.
-EVALUATION_KEYS: tuple[str, ...] = ("eval_freq", "eval_episodes")
 
 
 @dataclass(frozen=True, order=True)
@@ -180,6 +168,31 @@ class Spec:
             for algo in self.algos
             for extractor in self.extractors
         ]
+
+    def defaults(self, algo: str) -> RunSettings:
+        """The settings every cell of ``algo`` trains with, for the sweep to fill in each cell's own.
+
+        A spec is grid axes (games, algorithms, extractors, seeds) over these defaults: its budget,
+        protocol, backend, environments, evaluation, checkpoints and ``algo``'s hyperparameters (one
+        record per algorithm, since the hyperparameters are); what the spec leaves out keeps
+        :class:`~rl_coordconv.settings.RunSettings`' default. The game, extractor and seed are the
+        first cell's, replaced per cell (:func:`rl_coordconv.sweep.worker.task_settings`).
+
+        :param algo: one of the spec's algorithms
+        :return: the settings
+        """
+        chosen: dict[str, Any] = {
+            "timesteps": self.agent_steps,
+            "protocol": self.protocol,
+            "backend": self.backend,
+            "n_envs": self.n_envs,
+            "eval_freq": self.eval_freq,
+            "eval_episodes": self.eval_episodes,
+            "checkpoint_freq": self.checkpoint_freq,
+            "hyperparameters": dict(self.hyperparameters.get(algo) or {}),
+        }
+        first: dict[str, Any] = {"game": self.games[0], "extractor": self.extractors[0], "seed": self.seeds[0]}
+        return RunSettings(algo=algo, **first, **{key: value for key, value in chosen.items() if value is not None})
 
     def resolved(self) -> dict[str, Any]:
         """The spec's experimental content as plain data (canonical names; no name, description or text).
@@ -308,7 +321,49 @@ def parse_spec(text: str, source: str = "<spec>", default_name: str = "experimen
     if node is None:
         raise UserError(f"{source}: the spec is empty; it needs at least {_required_list()}")
     lines = _key_lines(node, source)
-    return _Validator(source, lines).spec(data, default_name, text)
+    if not isinstance(data, dict):
+        problem = f"a spec is a mapping of keys to values, got a {type(data).__name__}"
+        raise UserError(_located(source, lines, (), problem))
+    try:
+        record = build(SpecFile, data, strict=True)
+    except Mismatch as err:
+        path, problem = err.path, err.problem
+        if err.missing:
+            path, problem = err.path[:-1], "missing required key(s): " + ", ".join(err.missing)
+        raise UserError(_located(source, lines, path, problem)) from None
+    return _spec_of(record, default_name, source, text)
+
+
+def _spec_of(record: SpecFile, default_name: str, source: str, text: str) -> Spec:
+    """The :class:`Spec` of a checked file: its defaults filled in (the name, the protocol's score)."""
+    from rl_coordconv.scores import default_score
+
+    evaluation = record.evaluation or EvaluationFile()
+    same = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in _FILLED_IN}
+    return Spec(
+        **same,
+        name=record.name or default_name.strip(),
+        score=record.score or default_score(record.protocol),
+        eval_freq=evaluation.eval_freq,
+        eval_episodes=evaluation.eval_episodes,
+        source=source,
+        text=text,
+    )
+
+
+#: The keys of a spec file that its :class:`Spec` fills in or flattens; the others it takes as they are.
+_FILLED_IN = ("name", "score", "evaluation")
+
+
+def _located(source: str, lines: Mapping[KeyPath, int], path: KeyPath, problem: str) -> str:
+    """One line naming the file, the line of ``path`` (or of the nearest key above it) and its key."""
+    line = lines.get(path)
+    probe = path
+    while line is None and probe:
+        probe = probe[:-1]
+        line = lines.get(probe)
+    where = f", line {line}" if line is not None else ""
+    return f"{source}{where}, key {dotted(path) or '(top level)'!r}: {problem}"
 
 
 def _required_list() -> str:
@@ -325,14 +380,14 @@ def _yaml_message(source: str, err: yaml.YAMLError) -> str:
     return f"{source}{where}: malformed YAML: {problem}"
 
 
-def _key_lines(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
+def _key_lines(node: yaml.Node, source: str) -> dict[KeyPath, int]:
     """Map each key path (``("evaluation", "eval_freq")``, ``("games", 2)``) to its 1-based line.
 
     Duplicate keys in a mapping are refused here, since the YAML loader would silently keep the last.
     """
-    lines: dict[tuple[Any, ...], int] = {(): node.start_mark.line + 1}
+    lines: dict[KeyPath, int] = {(): node.start_mark.line + 1}
 
-    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
+    def walk(n: yaml.Node, path: KeyPath) -> None:
         if isinstance(n, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in n.value:
@@ -344,7 +399,7 @@ def _key_lines(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
                         f"{source}, line {line}: key {dotted!r} appears twice (first on line {seen[key]}); keep one"
                     )
                 seen[key] = line
-                child: tuple[Any, ...] = (*path, key)
+                child: KeyPath = (*path, key)
                 lines[child] = line
                 walk(value_node, child)
         elif isinstance(n, yaml.SequenceNode):
@@ -355,275 +410,3 @@ def _key_lines(node: yaml.Node, source: str) -> dict[tuple[Any, ...], int]:
 
     walk(node, ())
     return lines
-
-
-class _Validator:
-    """Checks one parsed document, turning every problem into a UserError with file, line and key."""
-
-    def __init__(self, source: str, lines: Mapping[tuple[Any, ...], int]) -> None:
-        self.source = source
-        self.lines = lines
-
-    def error(self, path: tuple[Any, ...], message: str) -> UserError:
-        line = self.lines.get(path)
-        probe = path
-        while line is None and probe:
-            probe = probe[:-1]
-            line = self.lines.get(probe)
-        key = ".".join(str(p) for p in path if not isinstance(p, int)) or "(top level)"
-        where = f", line {line}" if line is not None else ""
-        return UserError(f"{self.source}{where}, key {key!r}: {message}")
-
-    # -- scalar checks -------------------------------------------------------------------------------
-    def positive_int(self, path: tuple[Any, ...], value: Any, optional: bool = False) -> int | None:
-        if value is None and optional:
-            return None
-        number = as_whole(value)
-        if number is None:
-            raise self.error(path, f"must be a positive whole number (e.g. 100_000), got {value!r}")
-        if number <= 0:
-            raise self.error(path, f"must be positive, got {number}")
-        return number
-
-    def whole(self, path: tuple[Any, ...], value: Any) -> int | None:
-        """A whole number >= 0, or None (left out)."""
-        if value is None:
-            return None
-        number = as_whole(value)
-        if number is None or number < 0:
-            raise self.error(path, f"must be a whole number >= 0, got {value!r}")
-        return number
-
-    def name_list(self, path: tuple[Any, ...], value: Any) -> list[tuple[tuple[Any, ...], str]]:
-        """Accept a name or a non-empty list of names; return (path, name) pairs."""
-        if isinstance(value, str):
-            return [(path, value)]
-        if not isinstance(value, list) or not value:
-            raise self.error(path, f"must be a name or a non-empty list of names, got {value!r}")
-        out = []
-        for i, item in enumerate(value):
-            if not isinstance(item, str):
-                raise self.error((*path, i), f"entries must be names (strings), got {item!r}")
-            out.append(((*path, i), item))
-        return out
-
-    def unique(self, path: tuple[Any, ...], pairs: list[tuple[tuple[Any, ...], str]], canon: list[str]) -> None:
-        seen: dict[str, str] = {}
-        for (item_path, raw), name in zip(pairs, canon, strict=True):
-            if name in seen:
-                raise self.error(item_path, f"{raw!r} is listed twice (it is {seen[name]!r} again)")
-            seen[name] = raw
-
-    # -- the document --------------------------------------------------------------------------------
-    def spec(self, data: Any, default_name: str, text: str) -> Spec:
-        if not isinstance(data, dict):
-            raise self.error((), f"a spec is a mapping of keys to values, got a {type(data).__name__}")
-        for key in data:
-            if key not in SPEC_KEYS:
-                err = unknown_name("key", key, SPEC_KEYS)
-                raise self.error((key,), str(err))
-        missing = [k for k, required in SPEC_KEYS.items() if required and k not in data]
-        if missing:
-            raise self.error((), "missing required key(s): " + ", ".join(missing))
-
-        name = data.get("name", default_name)
-        if not isinstance(name, str) or not name.strip():
-            raise self.error(("name",), f"must be a non-empty string, got {name!r}")
-        description = data.get("description") or ""
-        if not isinstance(description, str):
-            raise self.error(("description",), f"must be a string, got {description!r}")
-        plugins = self.plugins(data.get("plugins"))  # first: they register names the keys below use
-
-        games = self.games(data["games"])
-        algos = self.algos(data["algos"])
-        extractors = self.extractors(data["extractors"])
-        seeds = self.seeds(data["seeds"])
-        agent_steps = self.positive_int(("agent_steps",), data["agent_steps"])
-        assert agent_steps is not None
-
-        protocol = self.protocol(data.get("protocol", "standard"))
-        backend = self.backend(data.get("backend", DEFAULT_BACKEND))
-
-        n_envs = self.positive_int(("n_envs",), data.get("n_envs"), optional=True)
-        checkpoint_freq = self.positive_int(("checkpoint_freq",), data.get("checkpoint_freq"), optional=True)
-        eval_freq, eval_episodes = self.evaluation(data.get("evaluation"))
-        score = self.score(data.get("score"), protocol, eval_episodes)
-        smallest_effect = self.smallest_effect(data.get("smallest_effect"))
-        hyper = self.hyperparameters(data.get("hyperparameters"), algos, n_envs)
-
-        return Spec(
-            name=name.strip(),
-            games=tuple(games),
-            algos=tuple(algos),
-            extractors=tuple(extractors),
-            seeds=tuple(seeds),
-            agent_steps=agent_steps,
-            protocol=protocol,
-            score=score,
-            smallest_effect=smallest_effect,
-            backend=backend,
-            n_envs=n_envs,
-            checkpoint_freq=checkpoint_freq,
-            eval_freq=eval_freq,
-            eval_episodes=eval_episodes,
-            hyperparameters=hyper,
-            description=description.strip(),
-            plugins=tuple(plugins),
-            source=self.source,
-            text=text,
-        )
-
-    def plugins(self, value: Any) -> list[str]:
-        from rl_coordconv.plugins import import_plugins
-
-        if value is None:
-            return []
-        pairs = self.name_list(("plugins",), value)
-        for path, name in pairs:
-            try:
-                import_plugins([name])
-            except UserError as err:
-                raise self.error(path, str(err)) from None
-        return [name for _, name in pairs]
-
-    def games(self, value: Any) -> list[str]:
-        from rl_coordconv.atari import canonical_game
-
-        pairs = self.name_list(("games",), value)
-        canon = []
-        for path, raw in pairs:
-            try:
-                canon.append(canonical_game(raw))
-            except UserError as err:
-                raise self.error(path, str(err)) from None
-        self.unique(("games",), pairs, canon)
-        return canon
-
-    def protocol(self, value: Any) -> str:
-        from rl_coordconv.atari import get_protocol
-
-        if not isinstance(value, str):
-            raise self.error(("protocol",), f"must be a protocol name such as 'standard' or 'machado', got {value!r}")
-        try:
-            return get_protocol(value).name
-        except UserError as err:
-            raise self.error(("protocol",), str(err)) from None
-
-    def backend(self, value: Any) -> str:
-        from rl_coordconv.atari import get_backend
-
-        if not isinstance(value, str):
-            raise self.error(("backend",), f"must be a backend name such as 'ale_vector' or 'sb3', got {value!r}")
-        try:
-            return get_backend(value).name
-        except UserError as err:
-            raise self.error(("backend",), str(err)) from None
-
-    def score(self, value: Any, protocol: str, eval_episodes: int | None) -> str:
-        from rl_coordconv.scores import default_score, parse_score
-
-        if value is None:
-            return default_score(protocol)
-        try:
-            chosen = parse_score(value)
-        except UserError as err:
-            raise self.error(("score",), str(err)) from None
-        if chosen.kind == "eval" and eval_episodes == 0:
-            raise self.error(
-                ("score",),
-                "is 'eval' but evaluation.eval_episodes is 0, so no run will have an evaluation; "
-                "raise eval_episodes or choose 'train_last_100'",
-            )
-        return chosen.name
-
-    def smallest_effect(self, value: Any) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-            raise self.error(
-                ("smallest_effect",),
-                f"must be a number of human-normalised IQM points between 0 and 1 (e.g. 0.02), got {value!r}",
-            )
-        return float(value)
-
-    def algos(self, value: Any) -> list[str]:
-        pairs = self.name_list(("algos",), value)
-        canon = []
-        for path, raw in pairs:
-            try:
-                canon.append(check_name("algorithm", raw, ALGOS))
-            except UserError as err:
-                raise self.error(path, str(err)) from None
-        self.unique(("algos",), pairs, canon)
-        return canon
-
-    def extractors(self, value: Any) -> list[str]:
-        from rl_coordconv.extractors import get_extractor
-
-        pairs = self.name_list(("extractors",), value)
-        canon = []
-        for path, raw in pairs:
-            try:
-                canon.append(get_extractor(raw).name)
-            except UserError as err:
-                raise self.error(path, str(err)) from None
-        self.unique(("extractors",), pairs, canon)
-        return canon
-
-    def seeds(self, value: Any) -> list[int]:
-        path = ("seeds",)
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value <= 0:
-                raise self.error(path, f"a number of seeds must be positive, got {value}")
-            return list(range(value))
-        if not isinstance(value, list) or not value:
-            raise self.error(path, f"must be a number of seeds (3 means 0, 1, 2) or a list of seeds, got {value!r}")
-        seeds: list[int] = []
-        for i, item in enumerate(value):
-            if isinstance(item, float) or as_whole(item) is None or item < 0:
-                raise self.error((*path, i), f"seeds must be whole numbers >= 0, got {item!r}")
-            if item in seeds:
-                raise self.error((*path, i), f"seed {item} is listed twice")
-            seeds.append(item)
-        return seeds
-
-    def evaluation(self, value: Any) -> tuple[int | None, int | None]:
-        path = ("evaluation",)
-        if value is None:
-            return None, None
-        if not isinstance(value, dict):
-            raise self.error(path, f"must be a mapping with keys {', '.join(EVALUATION_KEYS)}, got {value!r}")
-        for key in value:
-            if key not in EVALUATION_KEYS:
-                raise self.error((*path, key), str(unknown_name("evaluation key", key, EVALUATION_KEYS)))
-        freq = self.whole((*path, "eval_freq"), value.get("eval_freq"))
-        episodes = self.whole((*path, "eval_episodes"), value.get("eval_episodes"))
-        return freq, episodes
-
-    def hyperparameters(self, value: Any, algos: list[str], n_envs: int | None) -> dict[str, dict[str, Any]]:
-        from rl_coordconv.agents import load_preset
-
-        path = ("hyperparameters",)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.error(path, f"must map an algorithm to preset keys (e.g. ppo: {{n_epochs: 4}}), got {value!r}")
-        out: dict[str, dict[str, Any]] = {}
-        for algo, overrides in value.items():
-            try:
-                key = check_name("algorithm", algo, ALGOS)
-            except UserError as err:
-                raise self.error((*path, algo), str(err)) from None
-            if key not in algos:
-                raise self.error(
-                    (*path, algo),
-                    f"{key!r} is not one of this spec's algos ({', '.join(algos)}); remove it or add it there",
-                )
-            if not isinstance(overrides, dict) or not all(isinstance(k, str) for k in overrides):
-                raise self.error((*path, algo), f"must map preset keys to values, got {overrides!r}")
-            try:
-                load_preset(key, overrides=overrides, n_envs=n_envs)
-            except UserError as err:
-                raise self.error((*path, algo), str(err)) from None
-            out[key] = dict(overrides)
-        return out

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from rl_coordconv.checks import set_torch_threads
 from rl_coordconv.plugins import Plugins, install_plugins
 from rl_coordconv.process_env import process_defaults
 from rl_coordconv.runfolder import ErrorRecord, is_complete
-from rl_coordconv.settings import RunSettings, settings_of
+from rl_coordconv.settings import RunSettings
 from rl_coordconv.sweep.spec import Cell
 
 __all__ = [
@@ -56,43 +56,32 @@ THREAD_ENV_VARS: tuple[str, ...] = (
 class CellTask:
     """Everything a worker needs to run one cell (picklable, plain data).
 
-    The run itself travels as its :class:`~rl_coordconv.settings.RunSettings` (the cell's game, algorithm,
-    extractor and seed, and the spec's budget, protocol, backend, ...). A caller that still hands the
-    spec's values as ``train_kwargs`` (:func:`rl_coordconv.training.train`'s keywords besides the cell's
-    own, ``timesteps`` for the budget) gets them turned into ``settings`` here, at the worker's boundary,
-    and checked on the way (:func:`task_settings`); ``train_kwargs`` is then empty.
+    The run itself travels as its :class:`~rl_coordconv.settings.RunSettings`: the cell's game, algorithm,
+    extractor and seed over the spec's defaults (:meth:`rl_coordconv.sweep.spec.Spec.defaults`, filled in
+    by :func:`task_settings`).
 
     :param cell: the (game, algo, extractor, seed) to run
     :param run_dir: the cell's run folder
     :param log_path: where the worker's stdout and stderr go
     :param threads: torch/BLAS threads the worker may use (the settings' ``threads`` unless they name theirs)
-    :param train_kwargs: the older form of ``settings`` and ``command``, converted when the task is made
     :param plugins: the user's extractors and backends to register in the worker before the cell runs
-    :param settings: the run's settings; their game, algorithm, extractor and seed are the cell's
+    :param settings: the run's settings; their game, algorithm, extractor and seed are the cell's (None:
+        the training defaults for the cell)
     :param command: the command line each run records in its ``config.yaml`` (None: the Python call)
-    :raises ValueError: when ``settings`` describe another cell, or both ``settings`` and ``train_kwargs`` are given
-    :raises TypeError: for a ``train_kwargs`` key that is no training option
+    :raises ValueError: when ``settings`` describe another cell
     """
 
     cell: Cell
     run_dir: str
     log_path: str
     threads: int = 1
-    train_kwargs: Mapping[str, Any] = field(default_factory=dict)
     plugins: Plugins = field(default_factory=Plugins)
     settings: RunSettings | None = None
     command: str | None = None
 
     def __post_init__(self) -> None:
-        if self.train_kwargs:
-            if self.settings is not None:
-                raise ValueError("give a CellTask its settings or its train_kwargs, not both")
-            kwargs = dict(self.train_kwargs)
-            object.__setattr__(self, "command", kwargs.pop("command", self.command))
-            object.__setattr__(self, "settings", task_settings(self.cell, self.threads, kwargs))
-            object.__setattr__(self, "train_kwargs", {})
-        elif self.settings is None:
-            object.__setattr__(self, "settings", task_settings(self.cell, self.threads, {}))
+        if self.settings is None:
+            object.__setattr__(self, "settings", task_settings(self.cell, self.threads, None))
         elif _cell_of(self.settings) != (self.cell.game, self.cell.algo, self.cell.extractor, self.cell.seed):
             raise ValueError(f"the settings of {self.cell} describe another cell: {_cell_of(self.settings)}")
 
@@ -107,27 +96,27 @@ def _cell_of(settings: RunSettings) -> tuple[str, str, str, int]:
     return settings.game, settings.algo, settings.extractor, settings.seed
 
 
-def task_settings(cell: Cell, threads: int, options: RunSettings | Mapping[str, Any]) -> RunSettings:
-    """A cell's run settings: the cell's game, algorithm, extractor and seed, the spec's other values.
+def task_settings(cell: Cell, threads: int, defaults: RunSettings | None) -> RunSettings:
+    """A cell's run settings: the cell's game, algorithm, extractor and seed over the spec's other values.
 
     :param cell: the cell
     :param threads: the worker's threads (the settings' ``threads`` unless they name theirs)
-    :param options: the spec's settings for every cell, as a :class:`~rl_coordconv.settings.RunSettings`
-        (its game, algorithm, extractor and seed are replaced by the cell's), or as fields by name
-        (``timesteps``, ``protocol``, ``backend``, ``n_envs``, ``eval_freq``, ``hyperparameters``, ...;
-        None values are left at their defaults)
+    :param defaults: the spec's settings for every cell of the cell's algorithm
+        (:meth:`rl_coordconv.sweep.spec.Spec.defaults`), whose game, algorithm, extractor and seed are
+        replaced by the cell's; None: the training defaults
     :return: the settings
-    :raises TypeError: for a key that is no field
     :raises UserError: for a number out of its range
     """
-    if isinstance(options, RunSettings):
-        threads_now = options.threads if options.threads is not None else threads
-        return dataclasses.replace(
-            options, algo=cell.algo, game=cell.game, extractor=cell.extractor, seed=cell.seed, threads=threads_now
-        )
-    values = {key: value for key, value in options.items() if value is not None}
-    values.setdefault("threads", threads)
-    return settings_of(cell.algo, cell.game, cell.extractor, cell.seed, **values)
+    if defaults is None:
+        defaults = RunSettings(algo=cell.algo, game=cell.game)
+    return dataclasses.replace(
+        defaults,
+        algo=cell.algo,
+        game=cell.game,
+        extractor=cell.extractor,
+        seed=cell.seed,
+        threads=defaults.threads if defaults.threads is not None else threads,
+    )
 
 
 @dataclass(frozen=True)
