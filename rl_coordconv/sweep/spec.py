@@ -50,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from rl_coordconv.agents import ALGOS
+from rl_coordconv.algorithms import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.errors import UserError, normalize_name
 from rl_coordconv.schema import KeyPath, Mismatch, build, dotted

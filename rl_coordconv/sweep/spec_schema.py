@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rl_coordconv.agents import ALGOS
+from rl_coordconv.algorithms import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
 from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name
@@ -173,7 +173,7 @@ def _smallest_effect(value: Any) -> float | None:
 
 
 def _hyperparameters(value: Any, algos: tuple[str, ...], n_envs: int | None) -> dict[str, dict[str, Any]]:
-    from rl_coordconv.agents import load_preset
+    from rl_coordconv.preset import load_preset
 
     if value is None:
         return {}
