@@ -54,7 +54,7 @@ def bench_env(settings: BenchSettings) -> dict[str, Any]:
     gym.register_envs(ale_py)
     game, n = canonical_game(settings.game), settings.n_envs
     threads = min(n, default_env_threads())
-    ours = make_vec_env(game, n, 0, "standard", backend="ale_vector")  # its default: every game in flight
+    ours = make_vec_env(game, n, 0, backend="ale_vector")  # its default: every game in flight
     sb3 = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n, seed=0), n_stack=4)
     raw = AtariVectorEnv(rom_id(game), n, num_threads=threads, reward_clipping=False, life_loss_info=True)
     space = ours.action_space
@@ -243,7 +243,7 @@ def bench_train(settings: BenchSettings) -> dict[str, Any]:
         n_envs = preset.n_envs
         rollout = n_envs * int(preset.hyperparams.get("n_steps", 5))
         chunk = rollout * settings.train_rollouts * get_algorithm(algo).bench_rollouts
-        envs = {f"rl-coordconv {b}": make_vec_env(game, n_envs, 0, "standard", backend=b) for b in backends}
+        envs = {f"rl-coordconv {b}": make_vec_env(game, n_envs, 0, backend=b) for b in backends}
         envs["plain SB3"] = VecFrameStack(make_atari_env(f"{game}NoFrameskip-v4", n_envs=n_envs, seed=0), n_stack=4)
         models = {name: _zoo_model(algo, env, name != "plain SB3") for name, env in envs.items()}
         threads = {name: ours_threads if name != "plain SB3" else torch_default for name in models}

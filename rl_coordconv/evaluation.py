@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
+from rl_coordconv.atari.protocols import DEFAULT_PROTOCOL
 from rl_coordconv.checks import whole
 from rl_coordconv.errors import UserError
 
@@ -60,7 +61,7 @@ def play_game_records(
     n_games: int,
     *,
     seed: int,
-    protocol: str | Protocol = "standard",
+    protocol: str | Protocol = DEFAULT_PROTOCOL,
     backend: str = DEFAULT_BACKEND,
     n_envs: int = 8,
     deterministic: bool = False,
@@ -126,7 +127,7 @@ def play_games(
     n_games: int,
     *,
     seed: int,
-    protocol: str | Protocol = "standard",
+    protocol: str | Protocol = DEFAULT_PROTOCOL,
     backend: str = DEFAULT_BACKEND,
     n_envs: int = 8,
     deterministic: bool = False,
@@ -164,7 +165,7 @@ def record_gif(
     path: str | Path,
     *,
     seed: int,
-    protocol: str | Protocol = "standard",
+    protocol: str | Protocol = DEFAULT_PROTOCOL,
     backend: str = DEFAULT_BACKEND,
     deterministic: bool = False,
     max_frames: int = MAX_GIF_FRAMES,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from rl_coordconv.atari.backends import DEFAULT_BACKEND, ENV_BACKENDS, EnvBackend, get_backend, register_backend
 from rl_coordconv.atari.games import ATARI_100K_GAMES, canonical_game, list_games
-from rl_coordconv.atari.protocols import PROTOCOLS, Protocol, get_protocol
+from rl_coordconv.atari.protocols import DEFAULT_PROTOCOL, PROTOCOLS, Protocol, get_protocol
 from rl_coordconv.checks import optional_whole, whole
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ATARI_100K_GAMES",
     "DEFAULT_BACKEND",
+    "DEFAULT_PROTOCOL",
     "ENV_BACKENDS",
     "EnvBackend",
     "PROTOCOLS",
@@ -41,7 +42,7 @@ def make_vec_env(
     game: str,
     n_envs: int,
     seed: int,
-    protocol: str | Protocol = "standard",
+    protocol: str | Protocol = DEFAULT_PROTOCOL,
     *,
     backend: str | EnvBackend = DEFAULT_BACKEND,
     threads: int | None = None,

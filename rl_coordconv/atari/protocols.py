@@ -23,7 +23,7 @@ from typing import Any
 
 from rl_coordconv.errors import check_name
 
-__all__ = ["Protocol", "PROTOCOLS", "get_protocol"]
+__all__ = ["Protocol", "PROTOCOLS", "DEFAULT_PROTOCOL", "get_protocol"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,10 @@ PROTOCOLS: dict[str, Protocol] = {
         max_frames=108_000,
     ),
 }
+
+#: The protocol a run, a sweep, an evaluation and an environment use when none is named: Mnih et al. (2015)
+#: and rl-baselines3-zoo's Atari settings, the one place this default is spelled.
+DEFAULT_PROTOCOL = "standard"
 
 
 def get_protocol(protocol: str | Protocol) -> Protocol:

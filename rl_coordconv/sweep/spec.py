@@ -52,6 +52,7 @@ import yaml
 
 from rl_coordconv.algorithms import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
+from rl_coordconv.atari.protocols import DEFAULT_PROTOCOL
 from rl_coordconv.errors import UserError, normalize_name
 from rl_coordconv.schema import KeyPath, Mismatch, build, dotted
 from rl_coordconv.settings import RunSettings
@@ -142,7 +143,7 @@ class Spec:
     extractors: tuple[str, ...]
     seeds: tuple[int, ...]
     agent_steps: int
-    protocol: str = "standard"
+    protocol: str = DEFAULT_PROTOCOL
     score: str = "eval"
     smallest_effect: float | None = None
     backend: str = DEFAULT_BACKEND

@@ -21,6 +21,7 @@ from typing import Any
 
 from rl_coordconv.algorithms import ALGOS
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
+from rl_coordconv.atari.protocols import DEFAULT_PROTOCOL
 from rl_coordconv.checks import as_whole
 from rl_coordconv.errors import UserError, check_name
 from rl_coordconv.schema import Invalid, KeyPath, Kind, checked, required
@@ -233,7 +234,7 @@ class SpecFile:
     extractors: tuple[str, ...] = checked(_EXTRACTORS)
     seeds: tuple[int, ...] = checked(Kind(_seeds, "a number of seeds or a list of seeds"))
     agent_steps: int = checked(Kind(_positive, "a positive whole number"))
-    protocol: str = checked(Kind(_protocol, "a protocol name"), default="standard")
+    protocol: str = checked(Kind(_protocol, "a protocol name"), default=DEFAULT_PROTOCOL)
     backend: str = checked(Kind(_backend, "a backend name"), default=DEFAULT_BACKEND)
     n_envs: int | None = checked(_OPTIONAL_POSITIVE, default=None)
     checkpoint_freq: int | None = checked(_OPTIONAL_POSITIVE, default=None)
