@@ -33,9 +33,9 @@ from rl_coordconv.settings import (
 )
 
 if TYPE_CHECKING:
-    from rl_coordconv.agents import Preset
     from rl_coordconv.atari import EnvBackend, Protocol
     from rl_coordconv.checkpoints import Checkpoint
+    from rl_coordconv.preset import Preset
 
 __all__ = ["RunPlan", "FolderPlan", "resolve_config", "prepare_run_folder", "run_folder"]
 
@@ -94,12 +94,13 @@ def resolve_config(
     :return: the plan
     :raises UserError: for the first bad setting
     """
-    from rl_coordconv.agents import canonical_algo, load_preset
+    from rl_coordconv.algorithms import get_algorithm
     from rl_coordconv.atari import canonical_game, get_backend, get_protocol
     from rl_coordconv.extractors import get_extractor, policy_kwargs_for
+    from rl_coordconv.preset import load_preset
 
     s = settings
-    algo, game, extractor = canonical_algo(s.algo), canonical_game(s.game), get_extractor(s.extractor).name
+    algo, game, extractor = get_algorithm(s.algo).name, canonical_game(s.game), get_extractor(s.extractor).name
     proto, env_backend = get_protocol(s.protocol), get_backend(s.backend)
     agent = load_preset(algo, s.preset, s.hyperparameters or None, n_envs=s.n_envs)
     policy_kwargs = policy_kwargs_for(extractor, **s.extractor_kwargs)  # checks the kwargs

@@ -67,7 +67,7 @@ class RunConfig:
     :param protocol: the protocol's settings (:meth:`rl_coordconv.atari.Protocol.to_dict`)
     :param backend: the environment backend's name
     :param n_envs: parallel training environments
-    :param agent: the resolved agent preset (:meth:`rl_coordconv.agents.Preset.to_dict`) and its ``source``
+    :param agent: the resolved agent preset (:meth:`rl_coordconv.preset.Preset.to_dict`) and its ``source``
     :param policy: the policy's extractor class, its kwargs and ``net_arch``
     :param evaluation: the evaluation settings
     :param checkpoint_freq: agent steps between checkpoints (0: none)
@@ -205,12 +205,12 @@ def run_name(game: str, algo: str, extractor: str, seed: int) -> str:
     :return: the name (canonical spellings)
     :raises UserError: for an unknown game, algorithm or extractor, or a bad seed
     """
-    from rl_coordconv.agents import canonical_algo
+    from rl_coordconv.algorithms import get_algorithm
     from rl_coordconv.atari.games import canonical_game
     from rl_coordconv.checks import whole
     from rl_coordconv.extractors import get_extractor
 
-    return f"{canonical_game(game)}-{canonical_algo(algo)}-{get_extractor(extractor).name}-seed{whole(seed, 'seed', 0)}"
+    return f"{canonical_game(game)}-{get_algorithm(algo).name}-{get_extractor(extractor).name}-seed{whole(seed, 'seed', 0)}"
 
 
 def identity_diff(old: RunConfig, new: RunConfig) -> list[str]:
