@@ -29,10 +29,11 @@ This package is the only code that reads or writes these files, one module a job
 - :mod:`~rl_coordconv.runfolder.reading`: how they are read; a damaged file raises :class:`RunFolderError`
   (a :class:`~rl_coordconv.errors.UserError`, one line at the command line).
 
-Every name is imported from here (``from rl_coordconv.runfolder import RunConfig``), and so are those of the
-three rooms below the package, which are not particular to a run: the atomic writers and YAML/JSON helpers
-every write goes through (:mod:`rl_coordconv.fileio`), the CSV logs and their columns
-(:mod:`rl_coordconv.runlog`), and the schema checker that reads every record (:mod:`rl_coordconv.schema`).
+Every name is imported from here (``from rl_coordconv.runfolder import RunConfig``; this package's
+``__all__`` is the one list of them, its modules keep none of their own), and so are those of the three
+rooms below the package, which are not particular to a run: the atomic writers and YAML/JSON helpers every
+write goes through (:mod:`rl_coordconv.fileio`), the CSV logs and their columns (:mod:`rl_coordconv.runlog`),
+and the schema checker that reads every record (:mod:`rl_coordconv.schema`).
 """
 
 from __future__ import annotations

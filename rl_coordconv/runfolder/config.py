@@ -18,16 +18,6 @@ from rl_coordconv.runfolder.layout import CONFIG
 from rl_coordconv.runfolder.reading import RunFolderError, build_record, load_mapping
 from rl_coordconv.schema import to_mapping
 
-__all__ = [
-    "FORMAT_VERSION",
-    "EvaluationConfig",
-    "RunConfig",
-    "read_config_data",
-    "IDENTITY_KEYS",
-    "run_name",
-    "identity_diff",
-]
-
 #: The run-folder format written by this version. Folders without ``format_version`` (written before
 #: it existed) are format 0 and read the same way: the keys did not change.
 FORMAT_VERSION = 1

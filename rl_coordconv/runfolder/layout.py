@@ -14,27 +14,6 @@ from pathlib import Path
 
 from rl_coordconv.fileio import fsync_dir, fsync_file
 
-__all__ = [
-    "CONFIG",
-    "EPISODES",
-    "EVALUATIONS",
-    "STATUS",
-    "MODEL",
-    "ERROR",
-    "PROGRESS",
-    "CHECKPOINTS",
-    "TENSORBOARD",
-    "INSPECT_DIR",
-    "INSPECT_SUMMARY",
-    "INSPECT_PROBE",
-    "INSPECT_COORD_TERMS",
-    "INSPECT_RECORDS",
-    "RUN_FILES",
-    "RUN_DIRS",
-    "clear_run",
-    "save_model",
-]
-
 CONFIG = "config.yaml"
 EPISODES = "episodes.csv"
 EVALUATIONS = "evaluations.csv"

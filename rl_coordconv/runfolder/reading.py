@@ -16,7 +16,6 @@ from rl_coordconv.schema import Mismatch, build
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-__all__ = ["RunFolderError", "damaged", "load_mapping", "build_record"]
 
 _R = TypeVar("_R", bound="DataclassInstance")
 

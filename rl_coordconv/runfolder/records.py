@@ -15,8 +15,6 @@ from rl_coordconv.runfolder.layout import ERROR, PROGRESS, STATUS
 from rl_coordconv.runfolder.reading import RunFolderError, build_record, load_mapping
 from rl_coordconv.schema import to_mapping
 
-__all__ = ["RunStatus", "Progress", "ErrorRecord", "is_complete"]
-
 
 @dataclass
 class RunStatus:
