@@ -1,7 +1,8 @@
 """Files written whole: a temporary name and a rename, fsynced, so no reader ever sees half a file.
 
-The atomic writers and the YAML/JSON helpers every on-disk record goes through (the run folder's
-:mod:`rl_coordconv.runfolder`, checkpoints, sweep folders, exports).
+One job: the one writer every on-disk record goes through (the run folder's :mod:`rl_coordconv.runfolder`,
+checkpoints, sweep folders, exports): :func:`atomic_write_text`, the JSON and YAML texts and writers built
+on it, the fsyncs, and :func:`read_yaml` (the safe loader) for the files they write.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A run's CSV logs: their columns, and the append-only writer whose columns never change.
+"""A run's CSV logs, one job: their columns, and the append-only writer whose columns never change.
 
 ``episodes.csv`` (:data:`EPISODE_COLUMNS`) and ``evaluations.csv`` (:data:`EVALUATION_COLUMNS`) are
 written through :class:`CsvLog`, so an interrupted run appends safely after :func:`truncate_rows` has cut
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rl_coordconv.fileio import atomic_write_text
+from rl_coordconv import fileio
 
 __all__ = [
     "EPISODE_COLUMNS",
@@ -175,7 +175,7 @@ def truncate_rows(path: str | os.PathLike[str], max_agent_steps: int) -> int:
             dropped += 1
     out = _rows_to_text(header, kept)
     if out != text:
-        atomic_write_text(path, out)
+        fileio.atomic_write_text(path, out)
     return dropped
 
 

@@ -6,7 +6,7 @@ type, its default and, in its metadata (:func:`setting`), the help text of its c
 option itself is generated from the field by :mod:`rl_coordconv.settings_cli`, and so is the command a run
 records to be redone), the ``config.yaml`` key its resolved value lands in, and the smallest whole number
 it accepts. The record is what the user chose, as spelled (``pong`` stays ``pong``; ``None`` means "the
-default"): :func:`rl_coordconv.training.resolve_config` turns it into canonical names and a
+default"): :func:`rl_coordconv.run_plan.resolve_config` turns it into canonical names and a
 :class:`~rl_coordconv.runfolder.RunConfig`. A new training option is one field here plus its use.
 
 Numbers are checked when the record is made (one line each, e.g. ``timesteps must be a positive whole

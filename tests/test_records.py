@@ -143,6 +143,8 @@ def test_a_full_disk_gives_one_line_and_the_run_resumes_to_the_same_rows(
 def test_a_read_only_folder_gives_one_line_and_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from rl_coordconv import fileio
+
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
@@ -150,7 +152,7 @@ def test_a_read_only_folder_gives_one_line_and_loses_nothing(
     def read_only(path: Any, text: str) -> None:
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(runfolder, "atomic_write_text", read_only)
+    monkeypatch.setattr(fileio, "atomic_write_text", read_only)  # the one place every record is written
     assert main(["train", "--algo", "ppo", "--game", "Pong", "--timesteps", "64", "--out", str(out), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Read-only file system" in err[0]

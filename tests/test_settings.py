@@ -21,11 +21,11 @@ from rl_coordconv.cli import build_parser
 from rl_coordconv.cli.train import recorded_command
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
+from rl_coordconv.run_plan import resolve_config
 from rl_coordconv.settings import FolderOptions, RunSettings, settings_of
 from rl_coordconv.settings_cli import format_pairs, from_args, options_of
 from rl_coordconv.sweep.spec import Cell
 from rl_coordconv.sweep.worker import CellTask
-from rl_coordconv.training import resolve_config
 
 BASE = RunSettings(algo="ppo", game="Pong", timesteps=5000, device="cpu")
 
@@ -140,9 +140,10 @@ def test_the_recorded_command_parses_back_into_the_same_settings(tmp_path: Path)
 
 
 def test_the_keyword_form_and_the_record_are_one_run(tmp_path: Path) -> None:
-    by_keywords = resolve_config(
-        "PPO", "pong", "CoordConv", 1, 1000, tmp_path, n_envs=2, device="cpu", learner=LearnerSettings(compile=True)
+    keywords = settings_of(
+        "PPO", "pong", "CoordConv", 1, 1000, n_envs=2, device="cpu", learner=LearnerSettings(compile=True)
     )
+    by_keywords = resolve_config(keywords, tmp_path)
     record = RunSettings(algo="PPO", game="pong", extractor="CoordConv", seed=1, timesteps=1000, n_envs=2,
                          device="cpu", compile=True)  # fmt: skip
     by_record = resolve_config(record, out=tmp_path)

@@ -150,16 +150,21 @@ def test_same_seed_same_episodes(a2c_run: Path, runs: Path) -> None:
 
 
 def test_interrupted_run_resumes_exactly(a2c_run: Path, runs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rl_coordconv.run_plan
     import rl_coordconv.training
+
+    def provenance(commit: str, computer: str) -> None:
+        """What the record (run_plan's resolve_config) and the sessions (training) see as this code and computer."""
+        for module in (rl_coordconv.run_plan, rl_coordconv.training):
+            monkeypatch.setattr(module, "code_commit", lambda: commit)
+            monkeypatch.setattr(module, "machine", lambda device="cpu": computer)
 
     run = runs / "a2c-nature-interrupted"
     first, later = "a" * 40, "b" * 40 + "-dirty"  # the code moves on between the two sessions
-    monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: first)
-    monkeypatch.setattr(rl_coordconv.training, "machine", lambda device="cpu": "laptop")
+    provenance(first, "laptop")
     with pytest.raises(KeyboardInterrupt):
         tiny("a2c", "nature", run, callback=Interrupt(530))
-    monkeypatch.setattr(rl_coordconv.training, "code_commit", lambda: later)
-    monkeypatch.setattr(rl_coordconv.training, "machine", lambda device="cpu": "cluster node")
+    provenance(later, "cluster node")
     assert not runfolder.is_complete(run) and (run / runfolder.CHECKPOINTS / "latest.json").is_file()
     assert json.loads((run / runfolder.CHECKPOINTS / "latest.json").read_text())["agent_steps"] == 400
     # A kill can leave rows past the checkpoint and half a line: resume must drop both.

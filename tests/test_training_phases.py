@@ -8,13 +8,17 @@ import pytest
 
 from rl_coordconv import runfolder
 from rl_coordconv.errors import UserError
-from rl_coordconv.training import RunPlan, prepare_run_folder, resolve_config
+from rl_coordconv.run_plan import RunPlan, prepare_run_folder, resolve_config
+from rl_coordconv.settings import RunSettings
 
 
 def plan(tmp_path: Path, **changes: object) -> RunPlan:
     options: dict = {"run_dir": tmp_path / "run", "n_envs": 2, "threads": 1, "device": "cpu", "eval_episodes": 2}
     options.update(changes)
-    return resolve_config("PPO", "pong", "CoordConv", 1, 1000, tmp_path, **options)
+    run_dir = options.pop("run_dir")
+    settings = RunSettings(**{"algo": "PPO", "game": "pong", "extractor": "CoordConv", "seed": 1, "timesteps": 1000,
+                              **options})  # fmt: skip
+    return resolve_config(settings, tmp_path, run_dir=run_dir)
 
 
 def test_resolve_config_checks_and_names_everything_without_writing(tmp_path: Path) -> None:
@@ -31,7 +35,7 @@ def test_resolve_config_checks_and_names_everything_without_writing(tmp_path: Pa
     assert config.evaluation == runfolder.EvaluationConfig(freq=0, games=2, deterministic=False, n_envs=2)
     assert config.checkpoint_freq == 100 and config.format_version == runfolder.FORMAT_VERSION
     with pytest.raises(UserError, match="timesteps must be a positive whole number"):
-        resolve_config("ppo", "Pong", "nature", 0, 0, tmp_path)
+        resolve_config(RunSettings(algo="ppo", game="Pong", extractor="nature", seed=0, timesteps=0), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -55,5 +59,5 @@ def test_a_complete_run_is_kept_and_a_different_one_refused(tmp_path: Path) -> N
     again = plan(tmp_path, n_envs=2)
     assert prepare_run_folder(again).action == "complete"
     with pytest.raises(UserError, match=r"holds a different run \(timesteps 1000 on disk vs 2000 now\)"):
-        prepare_run_folder(resolve_config("ppo", "Pong", "coordconv", 1, 2000, tmp_path, run_dir=resolved.path,
-                                          n_envs=2, threads=1, device="cpu", eval_episodes=2))  # fmt: skip
+        prepare_run_folder(plan(tmp_path, run_dir=resolved.path, algo="ppo", game="Pong", extractor="coordconv",
+                                timesteps=2000))  # fmt: skip
