@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from rl_coordconv import checks
+from rl_coordconv.algorithms import ALGORITHMS, algorithm_names
 from rl_coordconv.atari.backends import DEFAULT_BACKEND
+from rl_coordconv.atari.protocols import DEFAULT_PROTOCOL
 
 __all__ = [
     "RunSettings",
@@ -114,7 +116,7 @@ class RunSettings:
     :raises UserError: for a number out of its range (one line naming the field)
     """
 
-    algo: str = setting(help="the algorithm", record="algo", metavar="{a2c,ppo}")
+    algo: str = setting(help="the algorithm", record="algo", metavar="{" + ",".join(algorithm_names()) + "}")
     game: str = setting(help="Atari game: Pong, pong, ALE/Pong-v5 ... (list: rl-coordconv games)", record="game")
     extractor: str = setting(
         "coordconv", help="features extractor (list: rl-coordconv extractors); default coordconv", record="extractor"
@@ -127,13 +129,15 @@ class RunSettings:
         minimum=1,
     )
     protocol: str = setting(
-        "standard",
-        help="standard (zoo/SB3 numbers) or machado (sticky actions); default standard",
+        DEFAULT_PROTOCOL,
+        help=f"standard (zoo/SB3 numbers) or machado (sticky actions); default {DEFAULT_PROTOCOL}",
         record="protocol.name",
     )
     n_envs: int | None = setting(None, help="parallel environments (default: the preset's)", record="n_envs", minimum=1)
     preset: str | Path | None = setting(
-        None, help="agent preset: a2c, ppo or a YAML file (default: the algo's)", record="agent.source"
+        None,
+        help=f"agent preset: {', '.join(a.preset for a in ALGORITHMS.values())} or a YAML file (default: the algo's)",
+        record="agent.source",
     )
     hyperparameters: dict[str, Any] = setting(
         factory=dict,

@@ -26,9 +26,10 @@ reproduced: ``wall_seconds`` (real time), the TensorBoard events logged between 
 interruption (logged twice), and, with a backend that cannot snapshot its environments (or a checkpoint
 written before its backend could), the games in progress at the checkpoint (the environments restart
 with seeds derived from the checkpoint's agent steps, so even then a resume is repeatable, not exact).
-Phases. :func:`train` runs five named steps, each a function of its own: :func:`resolve_config` checks
-the run's settings (:class:`~rl_coordconv.settings.RunSettings`) and builds the
-:class:`~rl_coordconv.runfolder.RunConfig` (nothing touches the disk before it succeeds);
+Phases. :func:`train` runs five named steps, each a function of its own:
+:func:`~rl_coordconv.run_plan.resolve_config` checks the run's settings
+(:class:`~rl_coordconv.settings.RunSettings`) and builds the :class:`~rl_coordconv.runfolder.RunConfig`
+(nothing touches the disk before it succeeds);
 :func:`~rl_coordconv.run_plan.prepare_run_folder` decides between a new run, a resume, a run already
 complete, or a refusal (a different run in the folder, or an unfinished one without ``resume``);
 :func:`build_session` builds the environments and the model (fresh, or from the checkpoint);
@@ -41,8 +42,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import errno
-import shlex
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +53,9 @@ from rl_coordconv import checks, runfolder
 from rl_coordconv.errors import UserError
 from rl_coordconv.learner import LearnerSettings
 from rl_coordconv.learning import learn
-from rl_coordconv.provenance import code_commit, machine, software_versions
-from rl_coordconv.run_plan import FolderPlan, RunPlan, prepare_run_folder, run_folder
-from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, EvaluationConfig, RunConfig, RunStatus, run_name
+from rl_coordconv.provenance import code_commit, machine
+from rl_coordconv.run_plan import FolderPlan, RunPlan, prepare_run_folder, resolve_config
+from rl_coordconv.runfolder import IDENTITY_KEYS, ErrorRecord, RunStatus, run_name
 from rl_coordconv.settings import (
     DEFAULT_EVAL_EPISODES,
     RunSettings,
@@ -213,90 +212,11 @@ def _disk_error(path: Path, err: OSError) -> UserError | OSError:
     )
 
 
-# -- phase 1: resolve the config ---------------------------------------------------------------------
-
-
-def resolve_config(
-    settings: RunSettings | str | None = None,
-    game: str | None = None,
-    extractor: str | None = None,
-    seed: int | None = None,
-    timesteps: int | None = None,
-    out: str | Path = "runs",
-    *,
-    run_dir: str | Path | None = None,
-    command: str | None = None,
-    learner: LearnerSettings | None = None,
-    **options: Any,
-) -> RunPlan:
-    """Check a run's settings, resolve every name and default, and build its config; nothing is written.
-
-    Takes :func:`train`'s two forms (a :class:`~rl_coordconv.settings.RunSettings`, or its keywords).
-
-    :param settings: the settings; or, in the keyword form, the algorithm
-    :param game: (keyword form) the game
-    :param extractor: (keyword form) the extractor
-    :param seed: (keyword form) the root seed
-    :param timesteps: (keyword form) the budget in agent steps
-    :param out: parent folder of the run folder (ignored when ``run_dir`` is given)
-    :param run_dir: the exact run folder
-    :param command: the command line to record (default: this Python call)
-    :param learner: (keyword form) the settings' ``compile`` and ``channels_last``
-    :param options: (keyword form) any other field of :class:`~rl_coordconv.settings.RunSettings`
-    :return: the plan
-    :raises UserError: for the first bad setting
-    """
-    from rl_coordconv.algorithms import get_algorithm
-    from rl_coordconv.atari import canonical_game, get_backend, get_protocol
-    from rl_coordconv.extractors import get_extractor, policy_kwargs_for
-    from rl_coordconv.preset import load_preset
-
-    s = settings_of(settings, game, extractor, seed, timesteps, learner, **options)
-    algo, game, extractor = get_algorithm(s.algo).name, canonical_game(s.game), get_extractor(s.extractor).name
-    proto, env_backend = get_protocol(s.protocol), get_backend(s.backend)
-    agent = load_preset(algo, s.preset, s.hyperparameters or None, n_envs=s.n_envs)
-    policy_kwargs = policy_kwargs_for(extractor, **s.extractor_kwargs)  # checks the kwargs
-    eval_freq = default_eval_freq(s.timesteps) if s.eval_freq is None else s.eval_freq
-    checkpoint_freq = default_checkpoint_freq(s.timesteps) if s.checkpoint_freq is None else s.checkpoint_freq
-    threads = default_threads() if s.threads is None else s.threads
-    device = checks.torch_device(s.device)
-    learner = LearnerSettings(channels_last=s.channels_last, compile=s.compile)
-    name = run_name(game, algo, extractor, s.seed)
-    config = RunConfig(
-        run=name, algo=algo, game=game, extractor=extractor, extractor_kwargs=dict(s.extractor_kwargs), seed=s.seed,
-        timesteps=s.timesteps, protocol=proto.to_dict(), backend=env_backend.name, n_envs=agent.n_envs,
-        agent={**agent.to_dict(), "source": agent.source}, policy=_policy_record(policy_kwargs),
-        evaluation=EvaluationConfig(
-            freq=eval_freq, games=s.eval_episodes, deterministic=bool(s.eval_deterministic),
-            n_envs=min(agent.n_envs, s.eval_episodes) if s.eval_episodes else 0,
-        ),
-        checkpoint_freq=checkpoint_freq, seeds=derive_seeds(s.seed), device=device, threads=threads,
-        resume=env_backend.resume, learner=learner.to_dict(), versions=software_versions(), commit=code_commit(),
-        machine=machine(device), command=command or _python_call(algo, game, extractor, s.seed, s.timesteps),
-        created=_now(),
-    )  # fmt: skip
-    path = run_folder(out, run_dir, name)
-    return RunPlan(path, config, agent, proto, env_backend, device, threads)
-
-
-def _policy_record(policy_kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    from rl_coordconv.extractors import recorded_kwargs
-
-    cls = policy_kwargs["features_extractor_class"]
-    return {
-        "features_extractor": f"{cls.__module__}.{cls.__qualname__}",
-        "features_extractor_kwargs": recorded_kwargs(cls, policy_kwargs["features_extractor_kwargs"]),
-        "net_arch": list(policy_kwargs["net_arch"]),
-    }
+# -- phases 1 and 2 are run_plan's: resolve_config, prepare_run_folder -------------------------------
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _python_call(algo: str, game: str, extractor: str, seed: int, timesteps: int) -> str:
-    argv = " ".join(shlex.quote(a) for a in sys.argv)
-    return f"rl_coordconv.train({algo!r}, {game!r}, {extractor!r}, seed={seed}, timesteps={timesteps}) [in: {argv}]"
 
 
 def _say(quiet: bool, text: str) -> None:

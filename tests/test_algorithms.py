@@ -19,7 +19,7 @@ from rl_coordconv.sweep.estimate import worker_rate
 
 #: The registry's own module: the one place that names the algorithms (besides their preset files).
 REGISTRY = "rl_coordconv.algorithms"
-#: The modules split out of ``agents.py`` (issue #33), each at most 500 lines.
+#: The modules that hold the preset concept (split out of the old ``agents`` module, issue #33).
 PRESET_ROOMS = ("rl_coordconv.algorithms", "rl_coordconv.preset", "rl_coordconv.preset_kinds", "rl_coordconv.model")
 
 
@@ -121,13 +121,10 @@ def test_importing_the_registry_and_presets_imports_no_torch() -> None:
     assert out.strip() == "[]"
 
 
-def test_one_name_for_presets_and_rooms_of_one_size() -> None:
-    """The preset concept lives in modules named for it; ``rl_coordconv.agents`` is only a re-export for
-    other branches' files until their merge (no code of its own beyond one name)."""
-    long = {
-        name: n for name in PRESET_ROOMS if (n := len(MODULES[name].read_text(encoding="utf-8").splitlines())) > 500
-    }
-    assert long == {}
-    shim = ast.parse((PACKAGE / "agents.py").read_text(encoding="utf-8"))
-    defined = [n.name for n in shim.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    assert defined == ["canonical_algo"]
+def test_one_name_for_presets() -> None:
+    """The preset concept lives in modules named for it (``preset``, ``preset_kinds``, ``model``, the data
+    package ``rl_coordconv.presets``); the old ``rl_coordconv.agents`` module is gone, not kept as a
+    second name."""
+    assert set(PRESET_ROOMS) <= set(MODULES)  # their size: tests/test_structure_size.py
+    assert not (PACKAGE / "agents.py").exists()
+    assert "rl_coordconv.agents" not in MODULES

@@ -1,4 +1,4 @@
-"""The shape of the run-folder and sweep-folder rooms: owners for names, no stage reaching forward, rooms of one size."""
+"""The shape of the run-folder and sweep-folder rooms: owners for names, no stage reaching forward, rooms of one size in test_structure_size."""
 
 from __future__ import annotations
 
@@ -9,25 +9,8 @@ from test_structure import MODULES, imports_of
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rl_coordconv"
 
-#: The rooms split out of the run folder and the sweep (issue #33), each at most 500 lines.
-SMALL_ROOMS = (
-    "sweepfolder.py",
-    "scores.py",
-    "fileio.py",
-    "runlog.py",
-    "schema.py",
-    "sweep/spec.py",
-    "sweep/spec_schema.py",
-)
 #: Modules that still spell the sweep folder's spec file, to switch to rl_coordconv.sweepfolder at merge.
 SPEC_FILE_PENDING: set[str] = set()
-
-
-def test_the_split_rooms_are_at_most_500_lines() -> None:
-    long = {
-        name: n for name in SMALL_ROOMS if (n := len((PACKAGE / name).read_text(encoding="utf-8").splitlines())) > 500
-    }
-    assert long == {}
 
 
 def _string_constants(path: Path) -> set[str]:
