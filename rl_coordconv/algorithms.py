@@ -15,9 +15,9 @@ holds all their learned state, and the inspections read their policy's actor and
 algorithm is one :func:`register_algorithm` call below and its preset file in ``agents/``;
 ``tests/test_algorithms.py`` checks that nothing else lists the algorithms.
 
-The registry follows the package's one registry style (:mod:`rl_coordconv.atari.backends`): a frozen
-record, a table keyed by the folded name, ``register_*`` to add a record and ``get_*`` to look one up with
-close-match suggestions (:func:`~rl_coordconv.errors.check_name`).
+The registry follows the package's one registry style: a frozen record per entry in a
+:class:`~rl_coordconv.registry.Registry` (keyed by the folded name), ``register_*`` to add a record and
+``get_*`` to look one up with close-match suggestions.
 """
 
 from __future__ import annotations
@@ -25,11 +25,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from rl_coordconv.errors import check_name, normalize_name
 from rl_coordconv.preset_kinds import BOOL, NONNEG, OPT_NONNEG, OPT_SCHEDULE, POSINT, SCHEDULE, UNIT
+from rl_coordconv.registry import Registry
 from rl_coordconv.schema import Kind
 
 if TYPE_CHECKING:
@@ -118,8 +117,8 @@ class Algorithm:
         return cls
 
 
-#: name -> Algorithm. Extend with :func:`register_algorithm`.
-ALGORITHMS: dict[str, Algorithm] = {}
+#: name -> Algorithm (a :class:`~rl_coordconv.registry.Registry`). Extend with :func:`register_algorithm`.
+ALGORITHMS: Registry[Algorithm] = Registry("algorithm")
 
 
 def register_algorithm(algorithm: Algorithm) -> Algorithm:
@@ -128,8 +127,7 @@ def register_algorithm(algorithm: Algorithm) -> Algorithm:
     :param algorithm: the entry
     :return: the same entry
     """
-    ALGORITHMS[normalize_name(algorithm.name)] = algorithm
-    return algorithm
+    return ALGORITHMS.register(algorithm.name, algorithm)
 
 
 def get_algorithm(name: str) -> Algorithm:
@@ -139,7 +137,7 @@ def get_algorithm(name: str) -> Algorithm:
     :return: its entry
     :raises UserError: for an unknown name (``unknown algorithm 'dqn'; choose from 'a2c', 'ppo'.``)
     """
-    return ALGORITHMS[check_name("algorithm", name, ALGORITHMS)]
+    return ALGORITHMS.lookup(name)
 
 
 def algorithm_names() -> tuple[str, ...]:
@@ -147,7 +145,7 @@ def algorithm_names() -> tuple[str, ...]:
 
     :return: e.g. ``("a2c", "ppo")``
     """
-    return tuple(ALGORITHMS)
+    return ALGORITHMS.names()
 
 
 register_algorithm(
@@ -211,7 +209,7 @@ register_algorithm(
 )
 
 #: The algorithms this module registers, as registered.
-BUILTIN_ALGORITHMS: Mapping[str, Algorithm] = MappingProxyType(dict(ALGORITHMS))
+BUILTIN_ALGORITHMS: Mapping[str, Algorithm] = ALGORITHMS.builtin()
 
 #: The built-in algorithms' names (``sweep/spec.py`` checks a spec's algorithms against them).
 ALGOS: tuple[str, ...] = tuple(BUILTIN_ALGORITHMS)

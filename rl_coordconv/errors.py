@@ -55,8 +55,8 @@ def unknown_name(kind: str, name: object, choices: Iterable[str]) -> UserError:
 def check_name(kind: str, name: object, choices: Collection[str]) -> str:
     """Fold ``name`` (:func:`normalize_name`) and check it is one of ``choices``.
 
-    The one lookup behind every registry of the package (algorithms, protocols, environment
-    backends, extractors, toy tasks): ``PROTOCOLS[check_name("protocol", name, PROTOCOLS)]``.
+    The one lookup behind every registry of the package (:meth:`rl_coordconv.registry.Registry.lookup`)
+    and the fixed name choices of the toy tasks: ``check_name("split", split, SPLITS)``.
 
     :param kind: what the name names, for the message
     :param name: the name as the user gave it

@@ -31,7 +31,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -41,8 +40,9 @@ from stable_baselines3.common.preprocessing import is_image_space_channels_first
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, NatureCNN
 from torch import nn
 
-from rl_coordconv.errors import UserError, check_name, normalize_name
+from rl_coordconv.errors import UserError, normalize_name
 from rl_coordconv.layers import COORD_INITS, CoordConv2d
+from rl_coordconv.registry import Registry
 
 __all__ = [
     "CoordConvNatureCNN",
@@ -238,8 +238,8 @@ class ExtractorSpec:
     description: str = ""
 
 
-#: name -> ExtractorSpec. Extend with :func:`register_extractor`.
-EXTRACTORS: dict[str, ExtractorSpec] = {}
+#: name -> ExtractorSpec (a :class:`~rl_coordconv.registry.Registry`). Extend with :func:`register_extractor`.
+EXTRACTORS: Registry[ExtractorSpec] = Registry("extractor")
 
 
 def register_extractor(
@@ -263,8 +263,7 @@ def register_extractor(
         raise TypeError(f"register_extractor needs a BaseFeaturesExtractor subclass, got {cls!r}")
     key = normalize_name(name)
     spec = ExtractorSpec(key, cls, dict(kwargs), description)
-    EXTRACTORS[key] = spec
-    return spec
+    return EXTRACTORS.register(key, spec)
 
 
 register_extractor("nature", NatureCNN, "SB3's NatureCNN (Mnih et al. 2015), the baseline")
@@ -291,7 +290,7 @@ register_extractor(
 
 
 #: The extractors this module registers, as registered (a sweep ships any other to its workers).
-BUILTIN_EXTRACTORS: Mapping[str, ExtractorSpec] = MappingProxyType(dict(EXTRACTORS))
+BUILTIN_EXTRACTORS: Mapping[str, ExtractorSpec] = EXTRACTORS.builtin()
 
 
 def get_extractor(name: str) -> ExtractorSpec:
@@ -301,7 +300,7 @@ def get_extractor(name: str) -> ExtractorSpec:
     :return: its spec
     :raises UserError: for an unknown name, with the closest registered names
     """
-    return EXTRACTORS[check_name("extractor", name, EXTRACTORS)]
+    return EXTRACTORS.lookup(name)
 
 
 def _accepted_kwargs(cls: type) -> set[str]:

@@ -20,6 +20,7 @@ from typing import Any
 
 from rl_coordconv.checks import whole
 from rl_coordconv.errors import normalize_name
+from rl_coordconv.registry import Registry
 from rl_coordconv.schema import Kind
 
 __all__ = [
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-def _optimizer_table() -> dict[str, Callable[[], type]]:
+def _optimizer_table() -> Registry[Callable[[], type]]:
     def rmsprop_tf_like() -> type:
         from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
@@ -55,12 +56,15 @@ def _optimizer_table() -> dict[str, Callable[[], type]]:
 
         return torch.optim.Adam
 
-    return {"rmsprop_tf_like": rmsprop_tf_like, "rmsprop": rmsprop, "adam": adam}
+    table: Registry[Callable[[], type]] = Registry("optimizer")
+    for factory in (rmsprop_tf_like, rmsprop, adam):
+        table.register(factory.__name__, factory)
+    return table
 
 
-#: Optimizer name -> a function returning its class (imported on use). ``rmsprop_tf_like`` is SB3's
+#: Optimizer name -> a function returning its class (imported on use), a :class:`~rl_coordconv.registry.Registry`. ``rmsprop_tf_like`` is SB3's
 #: ``sb2_compat.rmsprop_tf_like.RMSpropTFLike``, the TensorFlow-style RMSprop zoo uses for A2C on Atari.
-OPTIMIZERS: dict[str, Callable[[], type]] = _optimizer_table()
+OPTIMIZERS: Registry[Callable[[], type]] = _optimizer_table()
 
 
 def _number(value: Any) -> float:

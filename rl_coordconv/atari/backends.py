@@ -17,10 +17,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from rl_coordconv.errors import check_name, normalize_name
+from rl_coordconv.registry import Registry
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -95,7 +94,8 @@ class EnvBackend:
         self._impl().set_state(venv, state)
 
 
-ENV_BACKENDS: dict[str, EnvBackend] = {}
+#: name -> EnvBackend (a :class:`~rl_coordconv.registry.Registry`). Extend with :func:`register_backend`.
+ENV_BACKENDS: Registry[EnvBackend] = Registry("environment backend")
 
 
 def register_backend(backend: EnvBackend) -> EnvBackend:
@@ -107,8 +107,7 @@ def register_backend(backend: EnvBackend) -> EnvBackend:
     :param backend: the backend
     :return: the same backend
     """
-    ENV_BACKENDS[normalize_name(backend.name)] = backend
-    return backend
+    return ENV_BACKENDS.register(backend.name, backend)
 
 
 def get_backend(name: str | EnvBackend) -> EnvBackend:
@@ -120,7 +119,7 @@ def get_backend(name: str | EnvBackend) -> EnvBackend:
     """
     if isinstance(name, EnvBackend):
         return name
-    return ENV_BACKENDS[check_name("environment backend", name, ENV_BACKENDS)]
+    return ENV_BACKENDS.lookup(name)
 
 
 register_backend(
@@ -140,4 +139,4 @@ register_backend(
 )
 
 #: The backends this module registers, as registered (a sweep ships any other to its workers).
-BUILTIN_BACKENDS: Mapping[str, EnvBackend] = MappingProxyType(dict(ENV_BACKENDS))
+BUILTIN_BACKENDS: Mapping[str, EnvBackend] = ENV_BACKENDS.builtin()

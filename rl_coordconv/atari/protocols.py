@@ -18,12 +18,13 @@ clipping and the life-loss signal concern the learner only.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rl_coordconv.errors import check_name
+from rl_coordconv.registry import Registry
 
-__all__ = ["Protocol", "PROTOCOLS", "DEFAULT_PROTOCOL", "get_protocol"]
+__all__ = ["Protocol", "PROTOCOLS", "BUILTIN_PROTOCOLS", "DEFAULT_PROTOCOL", "get_protocol"]
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,11 @@ class Protocol:
         return dataclasses.asdict(self)
 
 
-PROTOCOLS: dict[str, Protocol] = {
-    "standard": Protocol(
+#: name -> Protocol (a :class:`~rl_coordconv.registry.Registry`).
+PROTOCOLS: Registry[Protocol] = Registry("protocol")
+PROTOCOLS.register(
+    "standard",
+    Protocol(
         name="standard",
         sticky_action_prob=0.0,
         noop_max=30,
@@ -74,7 +78,10 @@ PROTOCOLS: dict[str, Protocol] = {
         clip_reward=True,
         max_frames=108_000,
     ),
-    "machado": Protocol(
+)
+PROTOCOLS.register(
+    "machado",
+    Protocol(
         name="machado",
         sticky_action_prob=0.25,
         noop_max=30,
@@ -85,7 +92,10 @@ PROTOCOLS: dict[str, Protocol] = {
         clip_reward=True,
         max_frames=108_000,
     ),
-}
+)
+
+#: The protocols this module defines, as defined.
+BUILTIN_PROTOCOLS: Mapping[str, Protocol] = PROTOCOLS.builtin()
 
 #: The protocol a run, a sweep, an evaluation and an environment use when none is named: Mnih et al. (2015)
 #: and rl-baselines3-zoo's Atari settings, the one place this default is spelled.
@@ -101,4 +111,4 @@ def get_protocol(protocol: str | Protocol) -> Protocol:
     """
     if isinstance(protocol, Protocol):
         return protocol
-    return PROTOCOLS[check_name("protocol", protocol, PROTOCOLS)]
+    return PROTOCOLS.lookup(protocol)

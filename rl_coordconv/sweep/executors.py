@@ -38,7 +38,8 @@ from multiprocessing.context import SpawnContext
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, cast
 
-from rl_coordconv.errors import UserError, check_name
+from rl_coordconv.errors import UserError
+from rl_coordconv.registry import Registry
 from rl_coordconv.sweep.worker import (
     CellOutcome,
     CellTask,
@@ -355,7 +356,8 @@ class LocalExecutor(Executor):
 
 #: name -> executor class, for ``--executor``. ``ray`` is registered by
 #: :mod:`rl_coordconv.sweep.ray_executor` (imported by the package :mod:`rl_coordconv.sweep`, so before this module is used).
-EXECUTORS: dict[str, type[Executor]] = {LocalExecutor.name: LocalExecutor}
+EXECUTORS: Registry[type[Executor]] = Registry("executor")
+EXECUTORS.register(LocalExecutor.name, LocalExecutor)
 
 
 def default_local_workers(cells: int, cores: int | None = None) -> int:
@@ -384,12 +386,12 @@ def get_executor(name: str, workers: int | None, cells: int | None = None, **opt
         take, and for ``ray`` when Ray is not installed (with the command that installs it)
     """
     # "ray" is registered by rl_coordconv.sweep.ray_executor, which the package imports before this module.
-    key = check_name("executor", name, EXECUTORS)
+    executor = EXECUTORS.lookup(name)
     options = {k: v for k, v in options.items() if v is not None}
-    if key == LocalExecutor.name:
+    if executor is LocalExecutor:
         if options:
             flags = ", ".join("--" + k.replace("_", "-") for k in options)
             verb = "applies" if len(options) == 1 else "apply"
             raise UserError(f"{flags} {verb} only to --executor ray; the local executor runs on this machine")
         return LocalExecutor(workers if workers is not None else default_local_workers(cells or 1))
-    return EXECUTORS[key](workers, **options)
+    return executor(workers, **options)

@@ -493,4 +493,4 @@ def _absolute(task: CellTask) -> CellTask:
     return replace(task, run_dir=os.path.abspath(task.run_dir), log_path=os.path.abspath(task.log_path))
 
 
-EXECUTORS[RayExecutor.name] = RayExecutor
+EXECUTORS.register(RayExecutor.name, RayExecutor)
