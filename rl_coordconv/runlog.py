@@ -48,14 +48,7 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
 #: The columns of run folders written before ``env``, ``truncated`` and ``lengths`` existed: such files
 #: still load, and a resumed old run keeps appending in its own columns.
 LEGACY_EPISODE_COLUMNS: tuple[str, ...] = ("agent_steps", "frames", "return", "length", "wall_seconds")
-LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = (
-    "agent_steps",
-    "frames",
-    "mean_return",
-    "std_return",
-    "n_games",
-    "returns",
-)
+LEGACY_EVALUATION_COLUMNS: tuple[str, ...] = EVALUATION_COLUMNS[:-2]  # before ``lengths`` and ``truncated``
 _LEGACY_COLUMNS: dict[tuple[str, ...], tuple[str, ...]] = {
     EPISODE_COLUMNS: LEGACY_EPISODE_COLUMNS,
     EVALUATION_COLUMNS: LEGACY_EVALUATION_COLUMNS,
