@@ -494,3 +494,17 @@ def test_baseline_table_takes_extra_published_tables(tmp_path: Path, capsys: pyt
     assert len(err) == 1 and "lacks the column(s) protocol, agent_steps, seeds, score_kind, source" in err[0]
     assert main(["analyze", str(root), "--published", str(tmp_path / "nowhere.csv")]) == 2
     assert "cannot read the published-scores table" in capsys.readouterr().err
+
+
+def test_a_sweep_folder_counts_only_its_own_runs_not_pilots_kept_beside_them(tmp_path: Path) -> None:
+    # results/a2c-atari5 holds the study's spec.yaml and runs/ and, beside them, its learning checks'
+    # sweep folders (pilot-1m/, pilot-3m/): their runs are not the study's
+    study = tmp_path / "study"
+    for seed in range(2):
+        make_run(study, "Pong", "nature", seed, [-20.0 + seed] * 5)
+    (study / "spec.yaml").write_text("name: study\n")
+    make_run(study / "pilot-1m", "Pong", "nature", 0, [-21.0] * 5)
+    assert [p.name for p in load.find_run_dirs(study)] == [p.name for p in load.find_run_dirs(study / "runs")]
+    assert len(load.load_runs(study)) == 2
+    assert len(load.load_runs(study / "pilot-1m")) == 1
+    assert len(load.find_run_dirs(tmp_path)) == 3  # a plain folder of folders is still searched throughout

@@ -109,7 +109,9 @@ def extractor_order(names: Sequence[str]) -> list[str]:
 
 def find_run_dirs(root: str | os.PathLike[str]) -> list[Path]:
     """Every run folder under ``root`` (folders holding a ``config.yaml``), sorted; a run folder's own
-    subfolders are not searched, nor ``root/report``.
+    subfolders are not searched, nor ``root/report``. In a sweep folder (a ``spec.yaml`` beside ``runs/``)
+    only ``runs/`` is searched, so that a study's folder may keep its pilots' sweep folders beside its own
+    runs (``results/a2c-atari5/pilot-3m``) without their runs counting as the study's.
 
     :param root: a sweep folder, a folder of runs, or one run folder
     :return: the run folders
@@ -117,6 +119,8 @@ def find_run_dirs(root: str | os.PathLike[str]) -> list[Path]:
     root = Path(root)
     if (root / runfolder.CONFIG).is_file():
         return [root]
+    if (root / sweepfolder.SPEC_FILE).is_file() and (root / sweepfolder.RUNS).is_dir():
+        root = root / sweepfolder.RUNS  # a sweep folder's runs are its runs/, not other sweeps kept beside it
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
