@@ -119,8 +119,9 @@ def find_run_dirs(root: str | os.PathLike[str]) -> list[Path]:
     root = Path(root)
     if (root / runfolder.CONFIG).is_file():
         return [root]
-    if (root / sweepfolder.SPEC_FILE).is_file() and (root / sweepfolder.RUNS).is_dir():
-        root = root / sweepfolder.RUNS  # a sweep folder's runs are its runs/, not other sweeps kept beside it
+    sweep = sweepfolder.SweepFolder(root)
+    if sweep.has_spec() and sweep.runs.is_dir():
+        root = sweep.runs  # a sweep folder's runs are its runs/, not other sweeps kept beside it
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
