@@ -171,6 +171,29 @@ def test_learning_check_opens_the_answer_and_says_near_random(tmp_path: Path) ->
     assert summary["nature"]["near_random"] == "True"
 
 
+def test_a_running_studys_learning_check_covers_the_baselines_own_games(tmp_path: Path) -> None:
+    # nature has finished two games, coordconv one: the aggregates wait on Pong only, but nature's level
+    # beside "below random in k of 2 games" must be over its 2 games (scipy's 25%-trimmed mean by hand)
+    root = tmp_path / "running"
+    hns = {("Pong", "nature"): [0.1, 0.2, 0.3], ("Breakout", "nature"): [0.5, 0.9, 1.3],
+           ("Pong", "coordconv"): [0.1, 0.2, 0.3]}  # fmt: skip
+    for (game, ext), finals in hns.items():
+        for seed, h in enumerate(finals):
+            make_run(root, game, ext, seed, [raw(game, 0.0)] * 100 + [raw(game, h)] * 100, [raw(game, h)])
+    report = analyze(root, reps=REPS, figures=False)
+    summary = {r["extractor"]: r for r in read_csv(report.out / "learning_summary.csv")}
+    nature = hns[("Pong", "nature")] + hns[("Breakout", "nature")]
+    assert float(summary["nature"]["iqm"]) == pytest.approx(sps.trim_mean(nature, 0.25))
+    assert float(summary["nature"]["median"]) == pytest.approx(np.median([0.2, 0.9]))  # of the per-game means
+    assert summary["nature"]["n_games"] == "2"
+    assert float(summary["coordconv"]["iqm"]) == pytest.approx(0.2)  # its own game: the aggregates' one
+    aggregates = {(r["extractor"], r["metric"]): r for r in read_csv(report.out / "aggregates.csv")}
+    assert float(aggregates[("nature", "IQM")]["point"]) == pytest.approx(0.2)  # Pong only
+    assert aggregates[("nature", "IQM")]["n_games"] == "1"
+    text = report.markdown.read_text()
+    assert "the learning check's IQM and median cover each extractor's own games (nature: 2)" in text
+
+
 def test_a_learning_baseline_is_said_to_learn(tmp_path: Path) -> None:
     report = analyze(make_sweep(tmp_path / "sweep"), reps=REPS, figures=False)
     answer = (report.out / "answer.md").read_text()

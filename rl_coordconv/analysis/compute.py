@@ -164,7 +164,7 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
     _baselines(algo, runs, res, s)
     res.learning = learning_table(rs, s.confidence)
     if not res.learning.empty:
-        res.learning_summary = learning_summary(res.learning, res.aggregates)
+        res.learning_summary = learning_summary(res.learning, res.aggregates, rs)
     res.noise = noise_table(rs, s.score)
     if res.normalised:
         paired = {e: BASELINE in res.normalised and paired_rows(res, e) for e in res.normalised if e != BASELINE}
@@ -178,6 +178,17 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
             f"{algo}: {len(rs.unscored)} run(s) have {s.score.missing} and are left out of every statistic "
             f"that uses the headline score ({s.score.name}): {_names(rs.unscored, root)}"
         )
+    if not res.learning_summary.empty:
+        own = {
+            r["extractor"]: r["level_games"] for r in res.learning_summary.to_dict("records")
+            if r["level_games"] != len(rs.aggregate_games)
+        }  # fmt: skip
+        if own:
+            res.notes.append(
+                f"{algo}: the learning check's IQM and median cover each extractor's own games ("
+                + ", ".join(f"{e}: {n}" for e, n in own.items())
+                + f"), the aggregates and comparisons only the {len(rs.aggregate_games)} game(s) every extractor has reached"
+            )
     for game, reason in rs.dropped_games.items():
         res.notes.append(f"{algo}: {game} is left out of the aggregates ({reason}); its per-game numbers remain")
     for ext in rs.extractors:

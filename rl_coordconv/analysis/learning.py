@@ -3,7 +3,10 @@
 A comparison between two agents that barely play says little about either. So every answer opens with,
 per algorithm and extractor:
 
-* the IQM and median of human-normalised headline scores (0 = random play, 1 = the human reference);
+* the IQM and median of human-normalised headline scores (0 = random play, 1 = the human reference),
+  over the extractor's own games: those of the aggregates when they are the same games (a complete
+  study), else every game where it has scored runs (a study still running, where the aggregates wait
+  for the other extractor's runs), so that the level and the counts below describe the same games;
 * the games whose mean headline score is below the random score;
 * the games where the final score beats the run's own start, paired over seeds: per seed, the headline
   score minus the mean of that run's first ``k`` training games (``k`` = :data:`START_GAMES`, or half of
@@ -29,10 +32,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from rl_coordconv.analysis import stats
 from rl_coordconv.analysis.inference import paired_t_interval
 from rl_coordconv.analysis.load import Run
-from rl_coordconv.analysis.normalize import canonical_game, reference_scores
-from rl_coordconv.analysis.runset import AlgoRunSet
+from rl_coordconv.analysis.normalize import canonical_game, human_normalize, reference_scores
+from rl_coordconv.analysis.runset import AlgoRunSet, extractor_matrix
 
 __all__ = [
     "START_GAMES",
@@ -146,11 +150,25 @@ def learning_table(rs: AlgoRunSet, confidence: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def learning_summary(table: pd.DataFrame, aggregates: pd.DataFrame) -> pd.DataFrame:
+def _own_level(rs: AlgoRunSet, extractor: str, games: Sequence[str]) -> tuple[float, float]:
+    """IQM and median of one extractor's human-normalised scores on its own games."""
+    if not games:
+        return math.nan, math.nan
+    values = stats.aggregate_metrics(human_normalize(extractor_matrix(rs, extractor, games), games))
+    return float(values[stats.METRIC_NAMES.index("IQM")]), float(values[stats.METRIC_NAMES.index("Median")])
+
+
+def learning_summary(table: pd.DataFrame, aggregates: pd.DataFrame, rs: AlgoRunSet) -> pd.DataFrame:
     """Per extractor: the level reached and in how many games it beats its start.
+
+    The level (IQM, median) is the aggregates' where the extractor's games with reference scores are the
+    aggregates' games, else computed on those games of its own (:func:`_own_level`): while a study runs,
+    the aggregates hold only the games every extractor has reached, and the level beside "below random in
+    k of n games" must be over the same n games. ``level_games`` says how many games the level covers.
 
     :param table: :func:`learning_table`'s rows of one algorithm
     :param aggregates: that algorithm's aggregates (IQM and median rows per extractor)
+    :param rs: the algorithm's runs, as the table was built from
     :return: one row per extractor
     """
     points = {(r["extractor"], r["metric"]): r["point"] for r in aggregates.to_dict("records")}
@@ -160,11 +178,15 @@ def learning_summary(table: pd.DataFrame, aggregates: pd.DataFrame) -> pd.DataFr
         with_interval = [r for r in g if math.isfinite(r["gain_ci_low"])]
         runs = int(group["n_runs"].sum())
         clearly_runs = int(group["runs_clearly_improving"].sum())
-        iqm = points.get((ext, "IQM"), math.nan)
+        own = [r["game"] for r in g if canonical_game(r["game"])]
+        if tuple(own) == rs.aggregate_games and (ext, "IQM") in points:
+            iqm, median = points[(ext, "IQM")], points[(ext, "Median")]
+        else:
+            iqm, median = _own_level(rs, str(ext), own)
         rows.append(
             {
-                "algo": g[0]["algo"], "extractor": ext, "n_games": len(g),
-                "iqm": iqm, "median": points.get((ext, "Median"), math.nan),
+                "algo": g[0]["algo"], "extractor": ext, "n_games": len(g), "level_games": len(own),
+                "iqm": iqm, "median": median,
                 "games_below_random": sum(bool(r["below_random"]) for r in g),
                 "games_improving": sum(math.isfinite(r["gain"]) and r["gain"] > 0 for r in g),
                 "games_clearly_improving": sum(r["gain_ci_low"] > 0 for r in with_interval),

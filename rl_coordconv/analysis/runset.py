@@ -28,7 +28,7 @@ import numpy as np
 from rl_coordconv.analysis.load import Run, extractor_order
 from rl_coordconv.scores import Score
 
-__all__ = ["Scored", "AlgoRunSet", "deduplicate", "score_runs", "build_algo_runset"]
+__all__ = ["Scored", "AlgoRunSet", "deduplicate", "score_runs", "extractor_matrix", "build_algo_runset"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,21 @@ def _rectangle(
         columns.append(tuple(s.run for s in chosen))
         left_out.extend(s.run for s in ordered[k:])
     return matrix, columns, left_out
+
+
+def extractor_matrix(rs: AlgoRunSet, extractor: str, games: Sequence[str]) -> np.ndarray:
+    """One extractor's raw scores on the games given, as even as the aggregates' matrices are.
+
+    The same rule as the aggregates' (module docstring): as many runs per game as its smallest game has,
+    preferring seeds present in every game. The learning check uses it to measure an extractor on all of
+    its own games while the aggregates still wait for another extractor's runs.
+
+    :param rs: one algorithm's runs
+    :param extractor: the extractor
+    :param games: games where the extractor has scored runs
+    :return: raw scores, shape ``(num_runs, len(games))``
+    """
+    return _rectangle({g: rs.cells[(extractor, g)] for g in games}, games)[0]
 
 
 def build_algo_runset(algo: str, runs: Sequence[Run], score: Score, has_reference: Callable[[str], bool]) -> AlgoRunSet:
