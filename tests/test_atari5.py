@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_analysis import REPS, make_run, read_csv
 
 from rl_coordconv.analysis import atari5
 from rl_coordconv.analysis.atari5 import (
@@ -22,7 +23,8 @@ from rl_coordconv.analysis.atari5 import (
     atari5_median,
     atari5_model,
 )
-from rl_coordconv.analysis.normalize import human_normalized_score
+from rl_coordconv.analysis.normalize import human_normalized_score, reference_scores
+from rl_coordconv.analysis.report import analyze
 from rl_coordconv.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,3 +211,37 @@ def test_a_missing_game_gives_an_empty_frame_and_a_bad_matrix_an_error() -> None
 
 def test_the_caveat_is_the_packaged_one() -> None:
     assert atari5.CAVEAT == atari5_model().caveat
+
+
+# --- in the report and the answer ---------------------------------------------------------------------------
+
+
+def test_analyze_estimates_a_baseline_on_its_own_runs_while_the_variant_has_fewer_games(tmp_path: Path) -> None:
+    # a running study: nature has the five games (2 seeds each), coordconv only two of them. The aggregates
+    # wait on those two, yet nature's estimate is the regression of its own per-game means; no difference yet
+    def raw(game: str, h: float) -> float:
+        low, high = reference_scores()[game]
+        return low + h * (high - low)
+
+    hns = {g: (0.05 + 0.1 * i, 0.15 + 0.1 * i) for i, g in enumerate(ATARI5_GAMES)}
+    for game, finals in hns.items():
+        for seed, h in enumerate(finals):
+            make_run(tmp_path, game, "nature", seed, [raw(game, 0.0)] * 20, [raw(game, h)])
+            if game in ("BattleZone", "Qbert"):
+                make_run(tmp_path, game, "coordconv", seed, [raw(game, 0.0)] * 20, [raw(game, h)])
+    report = analyze(tmp_path, reps=REPS, figures=False)
+    rows = read_csv(report.out / "atari5.csv")
+    assert [(r["kind"], r["extractor"]) for r in rows] == [("estimate", "nature")]
+    expected = atari5_median({g: float(np.mean(v)) for g, v in hns.items()})
+    assert float(rows[0]["estimate"]) == pytest.approx(expected)
+    assert rows[0]["n_runs_x"] == "2" and float(rows[0]["ci_low"]) < expected < float(rows[0]["ci_high"])
+    answer = (report.out / "answer.md").read_text()
+    assert "- Atari-5 estimate of the 57-game median human-normalised score [95% CI over seeds]" in answer
+    assert f"`nature` {expected:.3f} [" in answer
+    # once the variant has the five games, the difference is there too, after both estimates
+    for game in ("DoubleDunk", "NameThisGame", "Phoenix"):
+        for seed, h in enumerate(hns[game]):
+            make_run(tmp_path, game, "coordconv", seed, [raw(game, 0.0)] * 20, [raw(game, h + 0.1)])
+    rows = read_csv(analyze(tmp_path, reps=REPS, figures=False).out / "atari5.csv")
+    assert [r["extractor"] for r in rows] == ["nature", "coordconv", "coordconv - nature"]
+    assert float(rows[2]["estimate"]) == pytest.approx(float(rows[1]["estimate"]) - float(rows[0]["estimate"]))

@@ -133,8 +133,8 @@ PAPER_TABLE_NOTE = (
 CAVEAT = (
     "The regression was fitted on {n} published, fully trained agents (for example DQN and Rainbow after 200M "
     "frames, Agent57 and MuZero after billions) whose 57-game medians lie between {low:.0f}% and {high:.0f}% of "
-    "human ({low_f:.2f} to {high_f:.1f} as fractions). For agents trained for a few million frames (4M in the "
-    "a2c-atari5 study), whose scores lie far below that range, the estimate extrapolates the fit: it says what 57-game median an agent with these five scores would have "
+    "human ({low_f:.2f} to {high_f:.1f} as fractions). For agents trained for a few million frames (4M to 12M in the "
+    "a2c-atari5 study and its pilots), whose scores lie far below that range, the estimate extrapolates the fit: it says what 57-game median an agent with these five scores would have "
     "if it resembled those agents, not what this agent would score on the other 52 games. Its interval covers "
     "the seeds' noise only, not the regression's error (about 10% relative within the fitted range, unknown "
     "outside it)."

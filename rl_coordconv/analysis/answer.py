@@ -26,7 +26,7 @@ from rl_coordconv.analysis.load import BASELINE
 from rl_coordconv.analysis.markdown import interval_text, number
 from rl_coordconv.analysis.results import AlgoResult, Analysis, Settings
 
-__all__ = ["answer_markdown", "reading", "equivalence_sentence", "learning_sentence"]
+__all__ = ["answer_markdown", "reading", "equivalence_sentence", "learning_sentence", "atari5_sentence"]
 
 #: The q-value below which a per-game difference is called resolved after the FDR correction.
 Q_LEVEL = 0.05
@@ -147,6 +147,26 @@ def learning_sentence(res: AlgoResult) -> str:
     return text + "\n"
 
 
+def atari5_sentence(res: AlgoResult, confidence: float = 0.95) -> str:
+    """The Atari-5 estimate of the 57-game median in one bullet, with its caveat in brief.
+
+    :param res: one algorithm's results
+    :param confidence: the intervals' coverage
+    :return: markdown ending in a newline ("" without the five Atari-5 games)
+    """
+    if res.atari5.empty:
+        return ""
+    parts = [
+        f"`{r['extractor']}` {interval_text(r['estimate'], r['ci_low'], r['ci_high'], 3)}"
+        for r in res.atari5.to_dict("records")
+    ]
+    return (
+        f"- Atari-5 estimate of the 57-game median human-normalised score [{confidence:.0%} CI over seeds] "
+        "(Aitchison, Sweetser & Hutter 2023's regression, fitted on fully trained agents: an extrapolation at "
+        "this budget, see the report): " + "; ".join(parts) + ".\n"
+    )
+
+
 def _per_game_q(res: AlgoResult, x: str) -> str:
     rows = [r for r in res.per_game.to_dict("records") if r["x"] == x] if not res.per_game.empty else []
     tested = [r for r in rows if math.isfinite(r.get("q_value", math.nan))]
@@ -263,6 +283,7 @@ def answer_markdown(a: Analysis) -> str:
             )
             if learning := learning_sentence(res):
                 parts.append("\n" + learning)
+            parts.append(atari5_sentence(res, s.confidence))
             continue
         improvements = {r["x"]: r for r in res.improvement.to_dict("records")} if not res.improvement.empty else {}
         for effect in res.effects.to_dict("records"):
@@ -272,6 +293,7 @@ def answer_markdown(a: Analysis) -> str:
                 f"\n**{res.algo.upper()}, `{effect['x']}` vs `{BASELINE}`: {effect['n_games']} games, {per_game} "
                 "run(s) per game and extractor.**\n\n"
                 + learning_sentence(res)
+                + atari5_sentence(res, s.confidence)
                 + _comparison(res, effect, improvements.get(effect["x"], {}), s)
             )
     return "".join(parts)

@@ -27,9 +27,9 @@ from rl_coordconv.analysis.effects import aggregates_and_effects, paired_rows, p
 from rl_coordconv.analysis.learning import learning_summary, learning_table
 from rl_coordconv.analysis.load import BASELINE, Run
 from rl_coordconv.analysis.noise import noise_table
-from rl_coordconv.analysis.normalize import canonical_game, human_normalized_score, reference_scores
+from rl_coordconv.analysis.normalize import canonical_game, human_normalize, human_normalized_score, reference_scores
 from rl_coordconv.analysis.results import LIGHT_REPS, SECONDARY_LAST_N, AlgoResult, Analysis, Curve, Settings
-from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate
+from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate, extractor_matrix
 from rl_coordconv.errors import UserError
 from rl_coordconv.scores import Score
 
@@ -152,6 +152,33 @@ def _baselines(algo: str, runs: Sequence[Run], res: AlgoResult, s: Settings) -> 
     res.baselines = pd.DataFrame(rows)
 
 
+def _with_own_atari5(aggregate: pd.DataFrame, rs: AlgoRunSet, s: Settings) -> pd.DataFrame:
+    """The Atari-5 rows, with an estimate for each extractor that has the five games but is not in them.
+
+    The aggregates hold only the games every extractor has reached, so while a study runs an extractor
+    may have all five Atari-5 games and still no estimate; its own runs on them give it one (as the
+    learning check's level, :func:`~rl_coordconv.analysis.learning.learning_summary`). A difference needs
+    both extractors on the five games, so it comes only from the aggregates.
+    """
+    have = set(aggregate.loc[aggregate["kind"] == "estimate", "extractor"]) if not aggregate.empty else set()
+    own = []
+    for ext in rs.extractors:
+        games = [g for g in rs.games if (ext, g) in rs.cells and _has_reference(g)]
+        if ext in have or not games:
+            continue
+        matrix = human_normalize(extractor_matrix(rs, ext, games), games)
+        rows = atari5_estimates({ext: matrix}, games, s.light_reps, s.seed, s.confidence)
+        if not rows.empty:
+            own.append(rows)
+    if not own:
+        return aggregate
+    frames = [f for f in (aggregate, *own) if not f.empty]
+    rows = pd.concat(frames, ignore_index=True)
+    order = {e: i for i, e in enumerate(rs.extractors)}
+    rows["_order"] = [(r["kind"] != "estimate", order.get(r["x"], len(order))) for r in rows.to_dict("records")]
+    return rows.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
 def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
     rs = build_algo_runset(algo, runs, s.score, _has_reference)
     res = AlgoResult(algo=algo, runset=rs, frames_note=_frames_note(runs))
@@ -170,8 +197,9 @@ def _algo(algo: str, runs: list[Run], s: Settings) -> AlgoResult:
         paired = {e: BASELINE in res.normalised and paired_rows(res, e) for e in res.normalised if e != BASELINE}
         res.atari5 = atari5_estimates(res.normalised, rs.aggregate_games, s.light_reps, s.seed, s.confidence,
                                       paired=paired)  # fmt: skip
-        if not res.atari5.empty:
-            res.atari5.insert(0, "algo", algo)
+    res.atari5 = _with_own_atari5(res.atari5, rs, s)
+    if not res.atari5.empty:
+        res.atari5.insert(0, "algo", algo)
     root = s.root
     if rs.unscored:
         res.notes.append(
