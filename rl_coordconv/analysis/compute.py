@@ -24,12 +24,12 @@ from rl_coordconv.analysis.atari5 import atari5_estimates
 from rl_coordconv.analysis.baselines import matching_published
 from rl_coordconv.analysis.curves import learning_curves, sample_efficiency
 from rl_coordconv.analysis.effects import aggregates_and_effects, paired_rows, per_game_comparison
-from rl_coordconv.analysis.learning import learning_summary, learning_table
+from rl_coordconv.analysis.learning import learning_summary, learning_table, own_normalised
 from rl_coordconv.analysis.load import BASELINE, Run
 from rl_coordconv.analysis.noise import noise_table
-from rl_coordconv.analysis.normalize import canonical_game, human_normalize, human_normalized_score, reference_scores
+from rl_coordconv.analysis.normalize import canonical_game, human_normalized_score, reference_scores
 from rl_coordconv.analysis.results import LIGHT_REPS, SECONDARY_LAST_N, AlgoResult, Analysis, Curve, Settings
-from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate, extractor_matrix
+from rl_coordconv.analysis.runset import AlgoRunSet, build_algo_runset, deduplicate
 from rl_coordconv.errors import UserError
 from rl_coordconv.scores import Score
 
@@ -163,10 +163,11 @@ def _with_own_atari5(aggregate: pd.DataFrame, rs: AlgoRunSet, s: Settings) -> pd
     have = set(aggregate.loc[aggregate["kind"] == "estimate", "extractor"]) if not aggregate.empty else set()
     own = []
     for ext in rs.extractors:
-        games = [g for g in rs.games if (ext, g) in rs.cells and _has_reference(g)]
-        if ext in have or not games:
+        if ext in have:
             continue
-        matrix = human_normalize(extractor_matrix(rs, ext, games), games)
+        games, matrix = own_normalised(rs, ext)
+        if not games:
+            continue
         rows = atari5_estimates({ext: matrix}, games, s.light_reps, s.seed, s.confidence)
         if not rows.empty:
             own.append(rows)

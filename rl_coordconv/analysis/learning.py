@@ -45,6 +45,7 @@ __all__ = [
     "run_learning",
     "learning_table",
     "learning_summary",
+    "own_normalised",
     "pass_rule",
 ]
 
@@ -150,11 +151,26 @@ def learning_table(rs: AlgoRunSet, confidence: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _own_level(rs: AlgoRunSet, extractor: str, games: Sequence[str]) -> tuple[float, float]:
+def own_normalised(rs: AlgoRunSet, extractor: str) -> tuple[list[str], np.ndarray]:
+    """One extractor's human-normalised scores on all of its own games with reference scores.
+
+    :param rs: one algorithm's runs
+    :param extractor: the extractor
+    :return: ``(games, scores)``, scores of shape ``(num_runs, len(games))`` evened as the aggregates' are
+        (:func:`~rl_coordconv.analysis.runset.extractor_matrix`); no games, an empty matrix
+    """
+    games = [g for g in rs.games if (extractor, g) in rs.cells and canonical_game(g)]
+    if not games:
+        return games, np.empty((0, 0))
+    return games, human_normalize(extractor_matrix(rs, extractor, games), games)
+
+
+def _own_level(rs: AlgoRunSet, extractor: str) -> tuple[float, float]:
     """IQM and median of one extractor's human-normalised scores on its own games."""
+    games, scores = own_normalised(rs, extractor)
     if not games:
         return math.nan, math.nan
-    values = stats.aggregate_metrics(human_normalize(extractor_matrix(rs, extractor, games), games))
+    values = stats.aggregate_metrics(scores)
     return float(values[stats.METRIC_NAMES.index("IQM")]), float(values[stats.METRIC_NAMES.index("Median")])
 
 
@@ -182,7 +198,7 @@ def learning_summary(table: pd.DataFrame, aggregates: pd.DataFrame, rs: AlgoRunS
         if tuple(own) == rs.aggregate_games and (ext, "IQM") in points:
             iqm, median = points[(ext, "IQM")], points[(ext, "Median")]
         else:
-            iqm, median = _own_level(rs, str(ext), own)
+            iqm, median = _own_level(rs, str(ext))
         rows.append(
             {
                 "algo": g[0]["algo"], "extractor": ext, "n_games": len(g), "level_games": len(own),
