@@ -26,8 +26,12 @@ demo: $(STAMP)
 	$(VENV)/bin/rl-coordconv sweep experiments/quick.yaml --out $(DEMO_OUT) --workers 2
 	$(VENV)/bin/rl-coordconv analyze $(DEMO_OUT)
 
+# The suite over TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0 runs it in this one), each test file
+# whole in one process, so module fixtures are built once. Plain `pytest` still runs it serially.
+TEST_WORKERS ?= 2
+TEST_PAR = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(TEST_PAR)
 
 # Style and types: ruff (lint rules and formatting, configured in pyproject.toml) and mypy on the package.
 lint: $(STAMP)
@@ -51,7 +55,7 @@ docs: $(STAMP) $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -m slow $(TEST_PAR)
 
 bench: $(STAMP)
 	$(VENV)/bin/rl-coordconv bench
